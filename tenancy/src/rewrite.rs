@@ -1,0 +1,603 @@
+//! The statement rewriter: qualifies registered table names where they stand
+//! in table position.
+//!
+//! A small tokenizer walks the SQL once. It knows quoted identifiers, string
+//! literals (with each dialect's escapes), comments, dollar-quoted bodies and
+//! placeholders, and tracks just enough grammar to tell a table from a column:
+//! the word after `FROM`, `JOIN`, `INTO`, `UPDATE`, `TABLE`, `TRUNCATE`,
+//! `REFERENCES`, `USING` (in `DELETE`/`MERGE`), `ON` (in `CREATE`/`DROP INDEX`),
+//! and the items of a `FROM` list. Known traps are handled: `ON DUPLICATE KEY
+//! UPDATE col`, `FOR UPDATE OF t`, `DO UPDATE`, `ON UPDATE CASCADE`,
+//! `IS DISTINCT FROM`, `EXTRACT(x FROM col)`.
+//!
+//! Pure functions, no I/O; when nothing changes the input is returned
+//! borrowed and nothing is allocated.
+
+use std::borrow::Cow;
+
+use crate::registry::{Registry, Scope};
+
+/// The SQL dialect, for quoting and tokenizing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Postgres,
+    MySql,
+    Sqlite,
+}
+
+impl Dialect {
+    /// `name` quoted as an identifier of this dialect.
+    pub(crate) fn quote(self, name: &str) -> String {
+        let q = if self == Dialect::MySql { '`' } else { '"' };
+        let mut out = String::with_capacity(name.len() + 2);
+        out.push(q);
+        for c in name.chars() {
+            if c == q {
+                out.push(q);
+            }
+            out.push(c);
+        }
+        out.push(q);
+        out
+    }
+}
+
+/// Where one tenant's statements go.
+#[derive(Debug, Clone)]
+pub(crate) struct Route {
+    pub(crate) dialect: Dialect,
+    /// Prefix written before tenant tables, e.g. `"tenant_acme".`; `None`
+    /// leaves them as written (SQLite, where the pool is the tenant's file).
+    pub(crate) tenant_prefix: Option<Box<str>>,
+    /// The one qualifier a statement may spell out on a tenant table.
+    pub(crate) tenant_home: Box<str>,
+    /// Prefix written before shared tables; `None` leaves them as written.
+    pub(crate) shared_prefix: Option<Box<str>>,
+}
+
+impl Route {
+    pub(crate) fn new(
+        dialect: Dialect,
+        tenant_home: &str,
+        qualify_tenant: bool,
+        shared_home: Option<&str>,
+    ) -> Self {
+        let prefix = |home: &str| format!("{}.", dialect.quote(home)).into_boxed_str();
+        Route {
+            dialect,
+            tenant_prefix: qualify_tenant.then(|| prefix(tenant_home)),
+            tenant_home: tenant_home.into(),
+            shared_prefix: shared_home.map(prefix),
+        }
+    }
+}
+
+/// A table reference the route refuses: a tenant table qualified with a home
+/// that is not the route's tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CrossTenant(pub(crate) String);
+
+/// Rewrites `sql` for `route`.
+///
+/// # Errors
+/// [`CrossTenant`] when the statement spells out another home for a tenant table.
+pub(crate) fn rewrite<'s>(
+    sql: &'s str,
+    registry: &Registry,
+    route: &Route,
+) -> Result<Cow<'s, str>, CrossTenant> {
+    let mut rw = Rewriter {
+        sc: Scanner {
+            b: sql.as_bytes(),
+            i: 0,
+            dialect: route.dialect,
+        },
+        sql,
+        registry,
+        route,
+        out: None,
+        copied: 0,
+        st: State::default(),
+    };
+    rw.run()?;
+    Ok(match rw.out {
+        None => Cow::Borrowed(sql),
+        Some(mut out) => {
+            out.push_str(&sql[rw.copied..]);
+            Cow::Owned(out)
+        }
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tok {
+    /// A bare word: keyword or unquoted identifier.
+    Word(usize, usize),
+    /// A quoted identifier, span including the quotes.
+    Quoted(usize, usize),
+    /// One of `( ) , . ;`
+    Punct(u8),
+    /// Anything else: literals, numbers, operators, placeholders.
+    Other,
+    End,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Scanner<'s> {
+    b: &'s [u8],
+    i: usize,
+    dialect: Dialect,
+}
+
+fn is_word_start(c: u8) -> bool {
+    c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
+}
+
+fn is_word_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
+}
+
+impl Scanner<'_> {
+    fn at(&self, i: usize) -> u8 {
+        self.b.get(i).copied().unwrap_or(0)
+    }
+
+    /// Index of the first byte after the closing `close`, honouring doubled
+    /// closers and (when `backslash`) backslash escapes.
+    fn skip_quoted(&self, mut i: usize, close: u8, backslash: bool) -> usize {
+        while i < self.b.len() {
+            let c = self.b[i];
+            if backslash && c == b'\\' {
+                i += 2;
+            } else if c == close {
+                if self.at(i + 1) == close {
+                    i += 2;
+                } else {
+                    return i + 1;
+                }
+            } else {
+                i += 1;
+            }
+        }
+        self.b.len()
+    }
+
+    fn skip_line(&self, mut i: usize) -> usize {
+        while i < self.b.len() && self.b[i] != b'\n' {
+            i += 1;
+        }
+        i
+    }
+
+    fn skip_block_comment(&self, mut i: usize) -> usize {
+        let nests = self.dialect == Dialect::Postgres;
+        let mut depth = 1usize;
+        while i < self.b.len() {
+            if self.b[i] == b'*' && self.at(i + 1) == b'/' {
+                depth -= 1;
+                i += 2;
+                if depth == 0 {
+                    return i;
+                }
+            } else if nests && self.b[i] == b'/' && self.at(i + 1) == b'*' {
+                depth += 1;
+                i += 2;
+            } else {
+                i += 1;
+            }
+        }
+        self.b.len()
+    }
+
+    /// PostgreSQL `$tag$ ... $tag$` starting at `i` (on the first `$`), or
+    /// `None` when this `$` does not open one.
+    fn skip_dollar_quoted(&self, i: usize) -> Option<usize> {
+        let mut j = i + 1;
+        while j < self.b.len() && (self.b[j].is_ascii_alphanumeric() || self.b[j] == b'_') {
+            j += 1;
+        }
+        if self.at(j) != b'$' || self.at(i + 1).is_ascii_digit() {
+            return None;
+        }
+        let tag = &self.b[i..=j];
+        let mut k = j + 1;
+        while k + tag.len() <= self.b.len() {
+            if self.b[k] == b'$' && &self.b[k..k + tag.len()] == tag {
+                return Some(k + tag.len());
+            }
+            k += 1;
+        }
+        Some(self.b.len())
+    }
+
+    fn next(&mut self) -> Tok {
+        let mysql = self.dialect == Dialect::MySql;
+        loop {
+            let Some(&c) = self.b.get(self.i) else {
+                return Tok::End;
+            };
+            let start = self.i;
+            match c {
+                b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' => self.i += 1,
+                b'-' if self.at(start + 1) == b'-'
+                    && (!mysql || self.at(start + 2) <= b' ') =>
+                {
+                    self.i = self.skip_line(start);
+                }
+                b'#' if mysql => self.i = self.skip_line(start),
+                b'/' if self.at(start + 1) == b'*' => {
+                    self.i = self.skip_block_comment(start + 2);
+                }
+                b'\'' => {
+                    self.i = self.skip_quoted(start + 1, b'\'', mysql);
+                    return Tok::Other;
+                }
+                b'"' if mysql => {
+                    self.i = self.skip_quoted(start + 1, b'"', true);
+                    return Tok::Other;
+                }
+                b'"' => {
+                    self.i = self.skip_quoted(start + 1, b'"', false);
+                    return Tok::Quoted(start, self.i);
+                }
+                b'`' if self.dialect != Dialect::Postgres => {
+                    self.i = self.skip_quoted(start + 1, b'`', false);
+                    return Tok::Quoted(start, self.i);
+                }
+                b'[' if self.dialect == Dialect::Sqlite => {
+                    let end = self.b[start..]
+                        .iter()
+                        .position(|&x| x == b']')
+                        .map_or(self.b.len(), |p| start + p + 1);
+                    self.i = end;
+                    return Tok::Quoted(start, end);
+                }
+                b'$' if self.dialect == Dialect::Postgres => {
+                    if let Some(end) = self.skip_dollar_quoted(start) {
+                        self.i = end;
+                    } else {
+                        self.i += 1;
+                        while self.at(self.i).is_ascii_digit() {
+                            self.i += 1;
+                        }
+                    }
+                    return Tok::Other;
+                }
+                b'(' | b')' | b',' | b'.' | b';' => {
+                    self.i += 1;
+                    return Tok::Punct(c);
+                }
+                c if is_word_start(c) => {
+                    let mut j = start + 1;
+                    while j < self.b.len() && is_word_byte(self.b[j]) {
+                        j += 1;
+                    }
+                    // PostgreSQL E'...' strings take backslash escapes.
+                    if self.dialect == Dialect::Postgres
+                        && j == start + 1
+                        && (c == b'e' || c == b'E')
+                        && self.at(j) == b'\''
+                    {
+                        self.i = self.skip_quoted(j + 1, b'\'', true);
+                        return Tok::Other;
+                    }
+                    self.i = j;
+                    return Tok::Word(start, j);
+                }
+                c if c.is_ascii_digit() => {
+                    let mut j = start + 1;
+                    while j < self.b.len() && (self.b[j].is_ascii_alphanumeric() || self.b[j] == b'_')
+                    {
+                        j += 1;
+                    }
+                    self.i = j;
+                    return Tok::Other;
+                }
+                _ => {
+                    self.i += 1;
+                    return Tok::Other;
+                }
+            }
+        }
+    }
+}
+
+/// The keywords the rewriter acts on; every other word is `Other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Kw {
+    #[default]
+    None,
+    Other,
+    Select,
+    Insert,
+    Update,
+    Delete,
+    Create,
+    Drop,
+    Alter,
+    Merge,
+    Rename,
+    Truncate,
+    From,
+    Join,
+    Into,
+    Table,
+    References,
+    On,
+    Using,
+    To,
+    As,
+    Index,
+    Distinct,
+    For,
+    Key,
+    Do,
+    Only,
+    If,
+    Not,
+    Exists,
+    /// Functions whose arguments use `FROM` for a value: EXTRACT, SUBSTRING...
+    FromFn,
+    /// Keywords that end a `FROM` list.
+    EndList,
+}
+
+fn keyword(word: &[u8]) -> Kw {
+    const MAX: usize = 12;
+    if word.len() > MAX {
+        return Kw::Other;
+    }
+    let mut buf = [0u8; MAX];
+    let up = &mut buf[..word.len()];
+    up.copy_from_slice(word);
+    up.make_ascii_uppercase();
+    match &*up {
+        b"SELECT" => Kw::Select,
+        b"INSERT" | b"REPLACE" => Kw::Insert,
+        b"UPDATE" => Kw::Update,
+        b"DELETE" => Kw::Delete,
+        b"CREATE" => Kw::Create,
+        b"DROP" => Kw::Drop,
+        b"ALTER" => Kw::Alter,
+        b"MERGE" => Kw::Merge,
+        b"RENAME" => Kw::Rename,
+        b"TRUNCATE" => Kw::Truncate,
+        b"FROM" => Kw::From,
+        b"JOIN" => Kw::Join,
+        b"INTO" => Kw::Into,
+        b"TABLE" => Kw::Table,
+        b"REFERENCES" => Kw::References,
+        b"ON" => Kw::On,
+        b"USING" => Kw::Using,
+        b"TO" => Kw::To,
+        b"AS" => Kw::As,
+        b"INDEX" => Kw::Index,
+        b"DISTINCT" => Kw::Distinct,
+        b"FOR" => Kw::For,
+        b"KEY" => Kw::Key,
+        b"DO" => Kw::Do,
+        b"ONLY" => Kw::Only,
+        b"IF" => Kw::If,
+        b"NOT" => Kw::Not,
+        b"EXISTS" => Kw::Exists,
+        b"EXTRACT" | b"SUBSTRING" | b"SUBSTR" | b"TRIM" | b"OVERLAY" | b"POSITION" => {
+            Kw::FromFn
+        }
+        b"WHERE" | b"GROUP" | b"ORDER" | b"HAVING" | b"LIMIT" | b"OFFSET" | b"UNION"
+        | b"EXCEPT" | b"INTERSECT" | b"SET" | b"RETURNING" | b"VALUES" | b"WINDOW"
+        | b"FETCH" | b"INNER" | b"LEFT" | b"RIGHT" | b"FULL" | b"CROSS" | b"NATURAL"
+        | b"STRAIGHT_JOIN" | b"CASCADE" | b"RESTRICT" | b"LOCK" => Kw::EndList,
+        _ => Kw::Other,
+    }
+}
+
+/// Grammar state: one statement at a time, paren depth tracked in bit masks.
+#[derive(Debug, Default)]
+struct State {
+    /// The next name is in table position.
+    expect_table: bool,
+    /// The statement's first keyword.
+    first: Kw,
+    /// The previous token's keyword (`None` for punctuation and literals).
+    prev: Kw,
+    /// `CREATE ... INDEX` / `DROP INDEX`: `ON` names a table.
+    index_stmt: bool,
+    depth: u32,
+    /// Bit d: a comma at depth d starts another table (FROM lists).
+    list: u64,
+    /// Bit d: the parens at depth d are `EXTRACT(...)` and the like.
+    from_fn: u64,
+}
+
+fn bit(depth: u32) -> u64 {
+    1u64.checked_shl(depth).unwrap_or(0)
+}
+
+struct Rewriter<'s, 'r> {
+    sc: Scanner<'s>,
+    sql: &'s str,
+    registry: &'r Registry,
+    route: &'r Route,
+    out: Option<String>,
+    copied: usize,
+    st: State,
+}
+
+impl<'s> Rewriter<'s, '_> {
+    fn run(&mut self) -> Result<(), CrossTenant> {
+        loop {
+            let tok = self.sc.next();
+            match tok {
+                Tok::End => return Ok(()),
+                Tok::Word(s, e) => {
+                    let kw = keyword(&self.sc.b[s..e]);
+                    if self.st.expect_table {
+                        match kw {
+                            Kw::Only | Kw::If | Kw::Not | Kw::Exists | Kw::Table => {
+                                self.st.prev = kw;
+                                continue;
+                            }
+                            Kw::Other => {
+                                self.table_ref(tok)?;
+                                continue;
+                            }
+                            _ => self.st.expect_table = false,
+                        }
+                    }
+                    self.on_keyword(kw);
+                    self.st.prev = kw;
+                }
+                Tok::Quoted(..) => {
+                    if self.st.expect_table {
+                        self.table_ref(tok)?;
+                    } else {
+                        self.st.prev = Kw::Other;
+                    }
+                }
+                Tok::Punct(c) => {
+                    self.st.expect_table = false;
+                    self.on_punct(c);
+                    self.st.prev = Kw::None;
+                }
+                Tok::Other => {
+                    self.st.expect_table = false;
+                    self.st.prev = Kw::None;
+                }
+            }
+        }
+    }
+
+    fn on_keyword(&mut self, kw: Kw) {
+        let st = &mut self.st;
+        if st.first == Kw::None {
+            st.first = kw;
+        }
+        let d = st.depth;
+        let dialect = self.route.dialect;
+        match kw {
+            Kw::From => {
+                let in_fn = st.from_fn & bit(d) != 0;
+                if st.prev != Kw::Distinct && !in_fn {
+                    st.expect_table = true;
+                    st.list |= bit(d);
+                }
+            }
+            Kw::Table | Kw::Truncate => {
+                st.expect_table = true;
+                st.list |= bit(d);
+            }
+            Kw::Join | Kw::Into => st.expect_table = true,
+            Kw::Update => {
+                st.expect_table = !matches!(st.prev, Kw::For | Kw::Key | Kw::Do | Kw::On);
+            }
+            Kw::References => st.expect_table = dialect != Dialect::Sqlite,
+            Kw::On => st.expect_table = st.index_stmt && dialect != Dialect::Sqlite,
+            Kw::Index => {
+                st.index_stmt |= d == 0 && matches!(st.first, Kw::Create | Kw::Drop);
+            }
+            Kw::Using => {
+                if matches!(st.first, Kw::Delete | Kw::Merge) {
+                    st.expect_table = true;
+                    st.list |= bit(d);
+                }
+            }
+            Kw::To | Kw::As => {
+                st.expect_table = dialect == Dialect::MySql
+                    && (st.prev == Kw::Rename || (kw == Kw::To && st.first == Kw::Rename));
+            }
+            Kw::EndList | Kw::For => st.list &= !bit(d),
+            _ => {}
+        }
+    }
+
+    fn on_punct(&mut self, c: u8) {
+        let st = &mut self.st;
+        match c {
+            b'(' => {
+                st.depth += 1;
+                if st.prev == Kw::FromFn {
+                    st.from_fn |= bit(st.depth);
+                }
+            }
+            b')' => {
+                st.from_fn &= !bit(st.depth);
+                st.list &= !bit(st.depth);
+                st.depth = st.depth.saturating_sub(1);
+            }
+            b',' => st.expect_table = st.list & bit(st.depth) != 0,
+            b';' => self.st = State::default(),
+            _ => {}
+        }
+    }
+
+    /// The name `tok` stands in table position.
+    fn table_ref(&mut self, tok: Tok) -> Result<(), CrossTenant> {
+        self.st.expect_table = false;
+        self.st.prev = Kw::Other;
+        let mut peek = self.sc;
+        if peek.next() == Tok::Punct(b'.') {
+            // Already qualified: accept it only if it is not a tenant table
+            // somewhere other than this tenant's home.
+            let table = peek.next();
+            self.sc = peek;
+            let (Some(home), Some(name)) = (self.name(tok), self.name(table)) else {
+                return Ok(());
+            };
+            if self.scope(&name, table) == Some(Scope::Tenant) && *home != *self.route.tenant_home {
+                return Err(CrossTenant(format!("{home}.{name}")));
+            }
+            return Ok(());
+        }
+        let Some(name) = self.name(tok) else {
+            return Ok(());
+        };
+        let prefix = match self.scope(&name, tok) {
+            Some(Scope::Tenant) => self.route.tenant_prefix.as_deref(),
+            Some(Scope::Shared) => self.route.shared_prefix.as_deref(),
+            None => None,
+        };
+        if let (Some(prefix), Tok::Word(start, _) | Tok::Quoted(start, _)) = (prefix, tok) {
+            let out = self
+                .out
+                .get_or_insert_with(|| String::with_capacity(self.sql.len() + 2 * prefix.len()));
+            out.push_str(&self.sql[self.copied..start]);
+            out.push_str(prefix);
+            self.copied = start;
+        }
+        Ok(())
+    }
+
+    /// The identifier a token names, unquoted.
+    fn name(&self, tok: Tok) -> Option<Cow<'s, str>> {
+        match tok {
+            Tok::Word(s, e) => Some(Cow::Borrowed(&self.sql[s..e])),
+            Tok::Quoted(s, e) => {
+                let q = self.sc.b[s];
+                let close = if q == b'[' { b']' } else { q };
+                if e < s + 2 || self.sc.b.get(e - 1) != Some(&close) {
+                    return None; // unterminated
+                }
+                let inner = &self.sql[s + 1..e - 1];
+                let quote = close as char;
+                if q != b'[' && inner.contains(quote) {
+                    let doubled: String = [quote, quote].iter().collect();
+                    Some(Cow::Owned(inner.replace(&doubled, &quote.to_string())))
+                } else {
+                    Some(Cow::Borrowed(inner))
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn scope(&self, name: &str, tok: Tok) -> Option<Scope> {
+        match (self.route.dialect, tok) {
+            (Dialect::Sqlite, _) => self.registry.folded(name),
+            (Dialect::Postgres, Tok::Word(..)) => self.registry.folded(name),
+            _ => self.registry.exact(name),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
