@@ -180,6 +180,11 @@ impl TenantRules {
         self
     }
 
+    /// Whether these are the rules of [`TenantId::new`].
+    pub(crate) fn is_default(&self) -> bool {
+        self.validate.is_none()
+    }
+
     /// Validates a tenant name.
     pub(crate) fn validate(&self, name: &str) -> Result<TenantId> {
         let custom = match &self.validate {
@@ -203,15 +208,6 @@ impl TenantRules {
         };
         check_floor(&home).map_err(|reason| invalid(&home, reason))?;
         Ok(home)
-    }
-
-    /// The tenant a home belongs to, for listing homes found in the database.
-    pub(crate) fn tenant_of_home(&self, home: &str) -> Option<TenantId> {
-        if self.home.is_some() {
-            return None;
-        }
-        let id = self.validate(home.strip_prefix(&*self.prefix)?).ok()?;
-        Some(id)
     }
 }
 
@@ -280,8 +276,6 @@ mod tests {
         assert_eq!(TenantRules::default().home(&id).ok().as_deref(), Some("tenant_acme"));
         let rules = TenantRules::default().with_prefix("t_");
         assert_eq!(rules.home(&id).ok().as_deref(), Some("t_acme"));
-        assert_eq!(rules.tenant_of_home("t_acme"), Some(id.clone()));
-        assert_eq!(rules.tenant_of_home("other"), None);
         let bad = TenantRules::default().with_home(Arc::new(|id| format!("x\"{id}")));
         assert!(bad.validate("acme").is_err());
         // An empty prefix makes `public` a tenant's home: refused.

@@ -1,0 +1,87 @@
+//! Everything dialect-specific, behind one trait chosen once per [`Tenancy`](crate::Tenancy).
+
+mod mysql;
+mod postgres;
+mod sqlite;
+
+use std::fmt;
+
+use sea_orm::{DatabaseConnection, DbBackend};
+
+pub(crate) use self::sqlite::SqliteOptions;
+use crate::{
+    error::{Error, Result},
+    rewrite::Route,
+};
+
+/// How tenants are laid out on one backend.
+#[async_trait::async_trait]
+pub(crate) trait Backend: Send + Sync + fmt::Debug {
+    /// How a tenant's statements are routed.
+    fn route(&self, home: &str) -> Route;
+
+    /// How statements on the shared pool reach shared tables.
+    fn shared_route(&self) -> Route;
+
+    /// Whether tenants have pools of their own (SQLite). When false, tenant
+    /// statements run on the shared pool.
+    fn pool_per_tenant(&self) -> bool {
+        false
+    }
+
+    /// The pool of a tenant, for backends with [`Backend::pool_per_tenant`].
+    async fn tenant_pool(&self, _home: &str) -> Result<DatabaseConnection> {
+        Err(Error::Config(
+            "this backend runs tenants on the shared pool".to_owned(),
+        ))
+    }
+
+    /// Whether creating a home can share a transaction with the registry row.
+    fn transactional_ddl(&self) -> bool {
+        false
+    }
+
+    /// The statement creating a home, when it is one statement on the shared pool.
+    fn create_home_sql(&self, _home: &str) -> Option<String> {
+        None
+    }
+
+    /// The statement dropping a home, for backends with transactional DDL.
+    fn drop_home_sql(&self, _home: &str) -> Option<String> {
+        None
+    }
+
+    /// Creates the home (for backends where it is not one SQL statement).
+    async fn create_home(&self, db: &DatabaseConnection, home: &str) -> Result<()>;
+
+    /// Drops the home and everything in it.
+    async fn drop_home(&self, db: &DatabaseConnection, home: &str) -> Result<()>;
+
+    /// Whether the home exists.
+    async fn home_exists(&self, db: &DatabaseConnection, home: &str) -> Result<bool>;
+}
+
+/// Backend-specific settings from the builder.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct BackendOptions {
+    pub(crate) shared_schema: Option<String>,
+    pub(crate) sqlite: SqliteOptions,
+}
+
+/// Chooses the backend from the connection.
+pub(crate) async fn detect(
+    db: &DatabaseConnection,
+    options: BackendOptions,
+) -> Result<Box<dyn Backend>> {
+    Ok(match db.get_database_backend() {
+        DbBackend::Postgres => Box::new(postgres::Postgres::new(options.shared_schema)),
+        DbBackend::MySql => Box::new(mysql::MySql::detect(db).await?),
+        DbBackend::Sqlite => Box::new(sqlite::Sqlite::detect(db, options.sqlite).await?),
+        other => {
+            return Err(Error::Config(format!(
+                "unsupported database backend {}",
+                other.as_str()
+            )));
+        }
+    })
+}

@@ -1,0 +1,71 @@
+//! MySQL and MariaDB: one database per tenant on the shared pool.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+
+use super::Backend;
+use crate::{
+    error::{Error, Result},
+    rewrite::{Dialect, Route},
+};
+
+/// Shared tables live in the pool's own database (the one the URL selects);
+/// tenant tables in the tenant's database. Every table reference is
+/// qualified, so no statement depends on `USE`.
+#[derive(Debug)]
+pub(crate) struct MySql {
+    shared_database: String,
+}
+
+impl MySql {
+    pub(crate) async fn detect(db: &DatabaseConnection) -> Result<Self> {
+        let row = db
+            .query_one_raw(Statement::from_string(DbBackend::MySql, "SELECT DATABASE()"))
+            .await?;
+        let shared_database: Option<String> = match row {
+            Some(row) => row.try_get_by_index(0)?,
+            None => None,
+        };
+        let shared_database = shared_database.ok_or_else(|| {
+            Error::Config(
+                "the mysql connection must select a database (it holds the shared tables)"
+                    .to_owned(),
+            )
+        })?;
+        Ok(MySql { shared_database })
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for MySql {
+    fn route(&self, home: &str) -> Route {
+        Route::new(Dialect::MySql, home, true, Some(&self.shared_database))
+    }
+
+    fn shared_route(&self) -> Route {
+        Route::new(Dialect::MySql, "", false, Some(&self.shared_database))
+    }
+
+    async fn create_home(&self, db: &DatabaseConnection, home: &str) -> Result<()> {
+        let sql = format!(
+            "CREATE DATABASE {} CHARACTER SET utf8mb4",
+            Dialect::MySql.quote(home)
+        );
+        db.execute_unprepared(&sql).await?;
+        Ok(())
+    }
+
+    async fn drop_home(&self, db: &DatabaseConnection, home: &str) -> Result<()> {
+        let sql = format!("DROP DATABASE IF EXISTS {}", Dialect::MySql.quote(home));
+        db.execute_unprepared(&sql).await?;
+        Ok(())
+    }
+
+    async fn home_exists(&self, db: &DatabaseConnection, home: &str) -> Result<bool> {
+        let stmt = Statement::from_sql_and_values(
+            DbBackend::MySql,
+            "SELECT 1 FROM information_schema.schemata WHERE schema_name = ?",
+            [home.into()],
+        );
+        Ok(db.query_one_raw(stmt).await?.is_some())
+    }
+}

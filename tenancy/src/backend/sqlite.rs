@@ -1,0 +1,218 @@
+//! SQLite: one database file per tenant, each with a small pool, kept in a
+//! bounded LRU; the shared file is attached to every tenant connection as
+//! `shared`, so tenant-to-shared joins work.
+
+use std::{
+    num::NonZeroUsize,
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use lru::LruCache;
+use sea_orm::{
+    DatabaseConnection, DbErr, RuntimeErr, SqlxSqliteConnector,
+    sqlx::{
+        self,
+        sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions},
+    },
+};
+use tokio::sync::OnceCell;
+
+use super::Backend;
+use crate::{
+    error::{Error, Result},
+    rewrite::{Dialect, Route},
+};
+
+/// The schema name the shared file is attached under.
+const SHARED: &str = "shared";
+
+/// SQLite settings from the builder.
+#[derive(Debug, Clone)]
+pub(crate) struct SqliteOptions {
+    /// Directory of tenant files; default: `tenants/` beside the shared file.
+    pub(crate) dir: Option<PathBuf>,
+    /// How many tenant pools stay open.
+    pub(crate) pools: NonZeroUsize,
+    /// Connections per tenant pool.
+    pub(crate) connections_per_tenant: u32,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            dir: None,
+            pools: NonZeroUsize::new(64).unwrap_or(NonZeroUsize::MIN),
+            connections_per_tenant: 4,
+        }
+    }
+}
+
+type Slot = Arc<OnceCell<DatabaseConnection>>;
+
+pub(crate) struct Sqlite {
+    shared_file: PathBuf,
+    dir: PathBuf,
+    connections_per_tenant: u32,
+    pools: Mutex<LruCache<String, Slot>>,
+}
+
+impl std::fmt::Debug for Sqlite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sqlite")
+            .field("shared_file", &self.shared_file)
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+fn sqlx_err(err: sqlx::Error) -> Error {
+    Error::Db(DbErr::Conn(RuntimeErr::SqlxError(Arc::new(err))))
+}
+
+fn io_err(what: &str, path: &Path, err: std::io::Error) -> Error {
+    Error::Db(DbErr::Custom(format!("{what} {}: {err}", path.display())))
+}
+
+impl Sqlite {
+    pub(crate) async fn detect(db: &DatabaseConnection, options: SqliteOptions) -> Result<Self> {
+        let shared_file = db
+            .get_sqlite_connection_pool()
+            .connect_options()
+            .get_filename()
+            .to_path_buf();
+        if !shared_file.is_file() {
+            return Err(Error::Config(format!(
+                "the sqlite shared database must be a file, not {}",
+                shared_file.display()
+            )));
+        }
+        let dir = match options.dir {
+            Some(dir) => dir,
+            None => shared_file
+                .parent()
+                .unwrap_or_else(|| Path::new("."))
+                .join("tenants"),
+        };
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| io_err("cannot create tenant directory", &dir, e))?;
+        // WAL lets tenant pools read the attached shared file while it is written.
+        sea_orm::ConnectionTrait::execute_unprepared(db, "PRAGMA journal_mode=WAL").await?;
+        Ok(Sqlite {
+            shared_file,
+            dir,
+            connections_per_tenant: options.connections_per_tenant.max(1),
+            pools: Mutex::new(LruCache::new(options.pools)),
+        })
+    }
+
+    fn file(&self, home: &str) -> PathBuf {
+        self.dir.join(format!("{home}.db"))
+    }
+
+    fn slot(&self, home: &str) -> Slot {
+        let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
+        pools.get_or_insert(home.to_owned(), Slot::default).clone()
+    }
+
+    fn forget(&self, home: &str) -> Option<Slot> {
+        let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
+        pools.pop(home)
+    }
+
+    async fn open(&self, home: &str) -> Result<DatabaseConnection> {
+        let shared = self.shared_file.to_str().ok_or_else(|| {
+            Error::Config("the sqlite shared file path must be UTF-8".to_owned())
+        })?;
+        let attach: Arc<str> = format!(
+            "ATTACH DATABASE '{}' AS {}",
+            shared.replace('\'', "''"),
+            Dialect::Sqlite.quote(SHARED)
+        )
+        .into();
+        let options = SqliteConnectOptions::new()
+            .filename(self.file(home))
+            .create_if_missing(false)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(30))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(self.connections_per_tenant)
+            .min_connections(0)
+            .idle_timeout(Duration::from_secs(60))
+            .after_connect(move |conn, _meta| {
+                let attach = attach.clone();
+                Box::pin(async move {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(attach.to_string()))
+                        .execute(conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(sqlx_err)?;
+        Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for Sqlite {
+    fn route(&self, _home: &str) -> Route {
+        Route::new(Dialect::Sqlite, "main", false, Some(SHARED))
+    }
+
+    fn shared_route(&self) -> Route {
+        Route::new(Dialect::Sqlite, "", false, None)
+    }
+
+    fn pool_per_tenant(&self) -> bool {
+        true
+    }
+
+    async fn tenant_pool(&self, home: &str) -> Result<DatabaseConnection> {
+        let slot = self.slot(home);
+        let db = slot.get_or_try_init(|| self.open(home)).await?;
+        Ok(db.clone())
+    }
+
+    async fn create_home(&self, _db: &DatabaseConnection, home: &str) -> Result<()> {
+        let path = self.file(home);
+        // `create_new` is the atomic arbiter: an existing file is an error.
+        // An empty file is a valid empty SQLite database.
+        tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await
+            .map_err(|e| io_err("cannot create tenant database", &path, e))?;
+        Ok(())
+    }
+
+    async fn drop_home(&self, _db: &DatabaseConnection, home: &str) -> Result<()> {
+        if let Some(slot) = self.forget(home)
+            && let Some(db) = slot.get()
+        {
+            db.close_by_ref().await?;
+        }
+        let path = self.file(home);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.clone().into_os_string();
+            file.push(suffix);
+            match tokio::fs::remove_file(&file).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err("cannot remove tenant database", &path, e)),
+            }
+        }
+        Ok(())
+    }
+
+    async fn home_exists(&self, _db: &DatabaseConnection, home: &str) -> Result<bool> {
+        tokio::fs::try_exists(self.file(home))
+            .await
+            .map_err(|e| io_err("cannot read", &self.dir, e))
+    }
+}

@@ -1,0 +1,194 @@
+//! [`TenantTransaction`]: a SeaORM transaction bound to one tenant.
+
+use std::{fmt, future::Future, pin::Pin, sync::Arc};
+
+use sea_orm::{
+    AccessMode, DatabaseTransaction, DbErr, IsolationLevel, Statement, StreamTrait,
+    TransactionError, TransactionOptions, TransactionSession, TransactionTrait,
+};
+
+use super::{macros::routed_connection, router::Router};
+use crate::tenant_id::TenantId;
+
+/// A transaction of one tenant, from [`TenantConnection::begin`](sea_orm::TransactionTrait::begin)
+/// or the `transaction` closures.
+///
+/// Statements are routed exactly as on the [`TenantConnection`](crate::TenantConnection).
+/// Nested `begin` opens a savepoint and returns another `TenantTransaction`
+/// of the same tenant, so SeaORM's nested saves stay in the tenant.
+/// Dropping it without commit rolls back, as SeaORM's own transaction does.
+pub struct TenantTransaction {
+    tenant: TenantId,
+    router: Arc<Router>,
+    txn: DatabaseTransaction,
+}
+
+impl fmt::Debug for TenantTransaction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TenantTransaction")
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TenantTransaction {
+    pub(crate) fn new(tenant: TenantId, router: Arc<Router>, txn: DatabaseTransaction) -> Self {
+        TenantTransaction {
+            tenant,
+            router,
+            txn,
+        }
+    }
+
+    /// The tenant every statement goes to.
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
+
+    /// Commits the transaction.
+    ///
+    /// # Errors
+    /// The database error when the commit fails.
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+
+    /// Rolls the transaction back.
+    ///
+    /// # Errors
+    /// The database error when the rollback fails.
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
+    }
+
+    /// Runs `callback` in a nested transaction (a savepoint): released when it
+    /// returns `Ok`, rolled back otherwise.
+    ///
+    /// # Errors
+    /// As [`TenantConnection::transaction_async`](crate::TenantConnection::transaction_async).
+    pub async fn transaction_async<F, T, E>(&self, callback: F) -> Result<T, TransactionError<E>>
+    where
+        F: for<'c> AsyncFnOnce(&'c TenantTransaction) -> Result<T, E> + Send,
+        T: Send,
+        E: fmt::Display + fmt::Debug + Send,
+    {
+        let txn = self.begin().await.map_err(TransactionError::Connection)?;
+        run_transaction(txn, callback).await
+    }
+
+    fn wrap(&self, txn: DatabaseTransaction) -> TenantTransaction {
+        TenantTransaction::new(self.tenant.clone(), self.router.clone(), txn)
+    }
+}
+
+/// Runs `callback` on `txn`, then commits on `Ok` and rolls back on `Err`.
+pub(crate) async fn run_transaction<F, T, E>(
+    txn: TenantTransaction,
+    callback: F,
+) -> Result<T, TransactionError<E>>
+where
+    F: for<'c> AsyncFnOnce(&'c TenantTransaction) -> Result<T, E> + Send,
+    T: Send,
+    E: fmt::Display + fmt::Debug + Send,
+{
+    let result = callback(&txn).await;
+    match result {
+        Ok(value) => {
+            txn.commit().await.map_err(TransactionError::Connection)?;
+            Ok(value)
+        }
+        Err(err) => {
+            txn.rollback().await.map_err(TransactionError::Connection)?;
+            Err(TransactionError::Transaction(err))
+        }
+    }
+}
+
+routed_connection!(TenantTransaction, |this| this.txn);
+
+impl StreamTrait for TenantTransaction {
+    type Stream<'a> = sea_orm::TransactionStream<'a>;
+
+    fn get_database_backend(&self) -> sea_orm::DbBackend {
+        self.router.backend()
+    }
+
+    fn stream_raw<'a>(
+        &'a self,
+        stmt: Statement,
+    ) -> Pin<Box<dyn Future<Output = Result<Self::Stream<'a>, DbErr>> + 'a + Send>> {
+        Box::pin(async move {
+            let stmt = self.router.statement(stmt)?;
+            self.txn.stream_raw(stmt).await
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl TransactionSession for TenantTransaction {
+    async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+
+    async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
+    }
+}
+
+#[async_trait::async_trait]
+impl TransactionTrait for TenantTransaction {
+    type Transaction = TenantTransaction;
+
+    async fn begin(&self) -> Result<TenantTransaction, DbErr> {
+        Ok(self.wrap(self.txn.begin().await?))
+    }
+
+    async fn begin_with_config(
+        &self,
+        isolation_level: Option<IsolationLevel>,
+        access_mode: Option<AccessMode>,
+    ) -> Result<TenantTransaction, DbErr> {
+        Ok(self.wrap(self.txn.begin_with_config(isolation_level, access_mode).await?))
+    }
+
+    async fn begin_with_options(
+        &self,
+        options: TransactionOptions,
+    ) -> Result<TenantTransaction, DbErr> {
+        Ok(self.wrap(self.txn.begin_with_options(options).await?))
+    }
+
+    async fn transaction<F, T, E>(&self, callback: F) -> Result<T, TransactionError<E>>
+    where
+        F: for<'c> FnOnce(
+                &'c TenantTransaction,
+            ) -> Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>
+            + Send,
+        T: Send,
+        E: fmt::Display + fmt::Debug + Send,
+    {
+        let txn = self.begin().await.map_err(TransactionError::Connection)?;
+        run_transaction(txn, async move |t| callback(t).await).await
+    }
+
+    async fn transaction_with_config<F, T, E>(
+        &self,
+        callback: F,
+        isolation_level: Option<IsolationLevel>,
+        access_mode: Option<AccessMode>,
+    ) -> Result<T, TransactionError<E>>
+    where
+        F: for<'c> FnOnce(
+                &'c TenantTransaction,
+            ) -> Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>
+            + Send,
+        T: Send,
+        E: fmt::Display + fmt::Debug + Send,
+    {
+        let txn = self
+            .begin_with_config(isolation_level, access_mode)
+            .await
+            .map_err(TransactionError::Connection)?;
+        run_transaction(txn, async move |t| callback(t).await).await
+    }
+}

@@ -1,0 +1,92 @@
+//! The task-local tenant, for code that cannot thread a connection through.
+
+use std::future::Future;
+
+use tokio::task::JoinHandle;
+
+use crate::{
+    error::{Error, Result},
+    tenant_id::TenantId,
+};
+
+tokio::task_local! {
+    static CURRENT: TenantId;
+}
+
+/// Runs `fut` with `tenant` as the current tenant. Scopes nest: inside, an
+/// inner `scope` replaces the tenant, and the outer one is back after it.
+///
+/// # Examples
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> tenancy::Result<()> {
+/// use tenancy::{TenantId, current, scope};
+/// let acme = TenantId::new("acme")?;
+/// let seen = scope(acme.clone(), async { current() }).await;
+/// assert_eq!(seen, Some(acme));
+/// assert_eq!(current(), None);
+/// # Ok(()) }
+/// ```
+pub async fn scope<F: Future>(tenant: TenantId, fut: F) -> F::Output {
+    CURRENT.scope(tenant, fut).await
+}
+
+/// The current tenant, if inside a [`scope`].
+pub fn current() -> Option<TenantId> {
+    CURRENT.try_with(Clone::clone).ok()
+}
+
+/// The current tenant.
+///
+/// # Errors
+/// [`Error::NoTenant`] outside a [`scope`].
+pub fn require_current() -> Result<TenantId> {
+    current().ok_or(Error::NoTenant)
+}
+
+/// Spawns `fut` on the tokio runtime inside the current tenant's scope (or
+/// with no tenant, when there is none), so the task sees the same tenant.
+///
+/// # Panics
+/// As [`tokio::spawn`], when called outside a tokio runtime.
+pub fn spawn<F>(fut: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match current() {
+        Some(tenant) => tokio::spawn(CURRENT.scope(tenant, fut)),
+        None => tokio::spawn(fut),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn nested_scopes_restore_the_outer_tenant() {
+        let a = TenantId::new("alpha").expect("valid");
+        let b = TenantId::new("beta").expect("valid");
+        let (outer, inner, after) = scope(a.clone(), async {
+            let outer = current();
+            let inner = scope(b.clone(), async { current() }).await;
+            (outer, inner, current())
+        })
+        .await;
+        assert_eq!(outer.as_ref(), Some(&a));
+        assert_eq!(inner.as_ref(), Some(&b));
+        assert_eq!(after.as_ref(), Some(&a));
+        assert!(matches!(require_current(), Err(Error::NoTenant)));
+    }
+
+    #[tokio::test]
+    async fn spawn_carries_the_tenant() {
+        let a = TenantId::new("alpha").expect("valid");
+        let seen = scope(a.clone(), async { spawn(async { current() }).await })
+            .await
+            .expect("task ran");
+        assert_eq!(seen, Some(a));
+        let none = spawn(async { current() }).await.expect("task ran");
+        assert_eq!(none, None);
+    }
+}

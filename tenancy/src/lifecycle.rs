@@ -1,0 +1,372 @@
+//! Tenant lifecycle: create, drop, exists, list, suspend, resume; backed by
+//! the `tenancy_tenants` registry table in the shared home.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QueryTrait, Schema,
+    SqlErr, TransactionTrait, sea_query::Expr,
+};
+
+use crate::{
+    error::{Error, Result},
+    tenancy::Tenancy,
+    tenant_id::TenantId,
+};
+
+/// The registry table, a shared entity owned by the library.
+mod record {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tenancy_tenants")]
+    pub(crate) struct Model {
+        #[sea_orm(primary_key)]
+        pub(crate) id: i32,
+        #[sea_orm(unique)]
+        pub(crate) name: String,
+        pub(crate) status: String,
+        pub(crate) created_at: ChronoDateTimeUtc,
+        pub(crate) metadata: Json,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub(crate) enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Where a tenant is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TenantStatus {
+    /// Serving.
+    Active,
+    /// Registered but refused by [`Tenancy::connect`].
+    Suspended,
+    /// Being created (or a create was interrupted): not yet usable.
+    Provisioning,
+}
+
+impl TenantStatus {
+    /// The status as stored in the registry.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenantStatus::Active => "active",
+            TenantStatus::Suspended => "suspended",
+            TenantStatus::Provisioning => "provisioning",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "active" => TenantStatus::Active,
+            "suspended" => TenantStatus::Suspended,
+            _ => TenantStatus::Provisioning,
+        }
+    }
+}
+
+/// A registered tenant, from [`Tenancy::list`] and [`Tenancy::info`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct TenantInfo {
+    /// The tenant.
+    pub id: TenantId,
+    /// Its status.
+    pub status: TenantStatus,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// Free-form JSON set at creation.
+    pub metadata: serde_json::Value,
+}
+
+/// Spelled out at the call site of [`Tenancy::drop`], which deletes a
+/// tenant's home and every row in it.
+#[derive(Debug, Clone, Copy)]
+pub struct Irreversibly;
+
+/// Runs a registry statement through the shared route.
+async fn exec<C: ConnectionTrait>(t: &Tenancy, conn: &C, query: &impl QueryTrait) -> Result<u64> {
+    let stmt = t
+        .shared_router()
+        .statement(query.build(conn.get_database_backend()))?;
+    Ok(conn.execute_raw(stmt).await?.rows_affected())
+}
+
+fn exists_error(id: &TenantId) -> impl Fn(DbErr) -> Error + '_ {
+    move |err| match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => Error::TenantExists {
+            tenant: id.to_string(),
+        },
+        _ => Error::Db(err),
+    }
+}
+
+/// Creates the registry table if missing. Serialized on PostgreSQL, where
+/// concurrent `CREATE TABLE IF NOT EXISTS` can collide.
+pub(crate) async fn install(t: &Tenancy) -> Result<()> {
+    let db = t.inner();
+    let backend = db.get_database_backend();
+    let create = Schema::new(backend)
+        .create_table_from_entity(record::Entity)
+        .if_not_exists()
+        .to_owned();
+    let stmt = t.shared_router().statement(backend.build(&create))?;
+    let txn = db.begin().await?;
+    if backend == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7300422916453021761)")
+            .await?;
+    }
+    txn.execute_raw(stmt).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn find<C: ConnectionTrait>(t: &Tenancy, conn: &C, id: &TenantId) -> Result<Option<record::Model>> {
+    let query = record::Entity::find().filter(record::Column::Name.eq(id.as_str()));
+    let stmt = t
+        .shared_router()
+        .statement(query.build(conn.get_database_backend()))?;
+    Ok(record::Entity::find().from_raw_sql(stmt).one(conn).await?)
+}
+
+fn info(t: &Tenancy, row: record::Model) -> Option<TenantInfo> {
+    let id = t.tenant_id(&row.name).ok()?;
+    Some(TenantInfo {
+        id,
+        status: TenantStatus::parse(&row.status),
+        created_at: row.created_at,
+        metadata: row.metadata,
+    })
+}
+
+async fn delete_row<C: ConnectionTrait>(t: &Tenancy, conn: &C, id: &TenantId) -> Result<u64> {
+    let query = record::Entity::delete_many().filter(record::Column::Name.eq(id.as_str()));
+    exec(t, conn, &query).await
+}
+
+async fn set_status<C: ConnectionTrait>(
+    t: &Tenancy,
+    conn: &C,
+    id: &TenantId,
+    from: &[TenantStatus],
+    to: TenantStatus,
+) -> Result<u64> {
+    let query = record::Entity::update_many()
+        .col_expr(record::Column::Status, Expr::value(to.as_str()))
+        .filter(record::Column::Name.eq(id.as_str()))
+        .filter(record::Column::Status.is_in(from.iter().map(|s| s.as_str())));
+    exec(t, conn, &query).await
+}
+
+pub(crate) async fn require_active(t: &Tenancy, id: &TenantId) -> Result<()> {
+    let row = find(t, t.inner(), id).await?;
+    match row.map(|r| TenantStatus::parse(&r.status)) {
+        Some(TenantStatus::Active) => Ok(()),
+        Some(TenantStatus::Suspended) => Err(Error::TenantSuspended {
+            tenant: id.to_string(),
+        }),
+        _ => Err(Error::TenantNotFound {
+            tenant: id.to_string(),
+        }),
+    }
+}
+
+impl Tenancy {
+    /// Creates tenant `name`: its home (schema, database or file) and its
+    /// registry row, with empty metadata. The home is empty; run the tenant
+    /// migrations to fill it.
+    ///
+    /// On PostgreSQL both happen in one transaction. Elsewhere the row is
+    /// written first as `provisioning`, then the home is made, then the row
+    /// turns `active`; a failure removes what was made. Of concurrent
+    /// creates of one name exactly one wins.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTenantName`], [`Error::TenantExists`], or a database error.
+    pub async fn create(&self, name: &str) -> Result<TenantInfo> {
+        self.create_with_metadata(name, serde_json::Value::Object(Default::default()))
+            .await
+    }
+
+    /// [`Tenancy::create`] with metadata stored in the registry row.
+    ///
+    /// # Errors
+    /// As [`Tenancy::create`].
+    pub async fn create_with_metadata(
+        &self,
+        name: &str,
+        metadata: serde_json::Value,
+    ) -> Result<TenantInfo> {
+        let id = self.tenant_id(name)?;
+        let home = self.rules().home(&id)?;
+        let backend = self.backend();
+        let db = self.inner();
+        let created_at = Utc::now();
+        let row = |status: TenantStatus| {
+            record::Entity::insert(record::ActiveModel {
+                name: sea_orm::Set(id.to_string()),
+                status: sea_orm::Set(status.as_str().to_owned()),
+                created_at: sea_orm::Set(created_at),
+                metadata: sea_orm::Set(metadata.clone()),
+                ..Default::default()
+            })
+        };
+        let transactional = backend
+            .create_home_sql(&home)
+            .filter(|_| backend.transactional_ddl());
+        if let Some(sql) = transactional {
+            let txn = db.begin().await?;
+            exec(self, &txn, &row(TenantStatus::Active))
+                .await
+                .map_err(|e| db_error(e, exists_error(&id)))?;
+            txn.execute_unprepared(&sql).await?;
+            txn.commit().await?;
+        } else {
+            exec(self, db, &row(TenantStatus::Provisioning))
+                .await
+                .map_err(|e| db_error(e, exists_error(&id)))?;
+            if let Err(err) = backend.create_home(db, &home).await {
+                self.compensate(&id, &home, false).await;
+                return Err(err);
+            }
+            let provisioning = [TenantStatus::Provisioning];
+            if let Err(err) = set_status(self, db, &id, &provisioning, TenantStatus::Active).await
+            {
+                self.compensate(&id, &home, true).await;
+                return Err(err);
+            }
+        }
+        Ok(TenantInfo {
+            id,
+            status: TenantStatus::Active,
+            created_at,
+            metadata,
+        })
+    }
+
+    /// Undoes a failed create: the home (when this create made it) and the row.
+    async fn compensate(&self, id: &TenantId, home: &str, drop_home: bool) {
+        let db = self.inner();
+        if drop_home && let Err(e) = self.backend().drop_home(db, home).await {
+            tracing::error!(tenant = %id, error = %e, "could not remove the home of a failed create");
+        }
+        if let Err(e) = delete_row(self, db, id).await {
+            tracing::error!(tenant = %id, error = %e, "could not remove the registry row of a failed create");
+        }
+    }
+
+    /// Deletes tenant `name`: its home with every table and row in it, and
+    /// its registry row. **Irreversible**: there is no undo and no trash.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTenantName`], [`Error::TenantNotFound`], or a database error.
+    pub async fn drop(&self, name: &str, _confirm: Irreversibly) -> Result<()> {
+        let id = self.tenant_id(name)?;
+        let home = self.rules().home(&id)?;
+        let db = self.inner();
+        let backend = self.backend();
+        if find(self, db, &id).await?.is_none() {
+            return Err(Error::TenantNotFound {
+                tenant: id.to_string(),
+            });
+        }
+        match backend.drop_home_sql(&home) {
+            Some(sql) if backend.transactional_ddl() => {
+                let txn = db.begin().await?;
+                delete_row(self, &txn, &id).await?;
+                txn.execute_unprepared(&sql).await?;
+                txn.commit().await?;
+            }
+            _ => {
+                backend.drop_home(db, &home).await?;
+                delete_row(self, db, &id).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the home (schema, database or file) of tenant `name` exists,
+    /// registered or not: for checking that a drop or a failed create left
+    /// nothing behind.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTenantName`] or a database error.
+    pub async fn home_exists(&self, name: &str) -> Result<bool> {
+        let id = self.tenant_id(name)?;
+        let home = self.rules().home(&id)?;
+        self.backend().home_exists(self.inner(), &home).await
+    }
+
+    /// Whether tenant `name` is registered (active or suspended).
+    ///
+    /// # Errors
+    /// [`Error::InvalidTenantName`] or a database error.
+    pub async fn exists(&self, name: &str) -> Result<bool> {
+        Ok(self
+            .info(name)
+            .await?
+            .is_some_and(|t| t.status != TenantStatus::Provisioning))
+    }
+
+    /// The registry row of tenant `name`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTenantName`] or a database error.
+    pub async fn info(&self, name: &str) -> Result<Option<TenantInfo>> {
+        let id = self.tenant_id(name)?;
+        Ok(find(self, self.inner(), &id)
+            .await?
+            .and_then(|row| info(self, row)))
+    }
+
+    /// Every registered tenant, by name.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn list(&self) -> Result<Vec<TenantInfo>> {
+        let db = self.inner();
+        let query = record::Entity::find().order_by_asc(record::Column::Name);
+        let stmt = self
+            .shared_router()
+            .statement(query.build(db.get_database_backend()))?;
+        let rows = record::Entity::find().from_raw_sql(stmt).all(db).await?;
+        Ok(rows.into_iter().filter_map(|row| info(self, row)).collect())
+    }
+
+    /// Suspends tenant `name`: [`Tenancy::connect`] refuses it until
+    /// [`Tenancy::resume`]. Its data stays.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTenantName`], [`Error::TenantNotFound`], or a database error.
+    pub async fn suspend(&self, name: &str) -> Result<()> {
+        self.change_status(name, TenantStatus::Suspended).await
+    }
+
+    /// Resumes a suspended tenant.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTenantName`], [`Error::TenantNotFound`], or a database error.
+    pub async fn resume(&self, name: &str) -> Result<()> {
+        self.change_status(name, TenantStatus::Active).await
+    }
+
+    async fn change_status(&self, name: &str, to: TenantStatus) -> Result<()> {
+        let id = self.tenant_id(name)?;
+        let from = [TenantStatus::Active, TenantStatus::Suspended];
+        if set_status(self, self.inner(), &id, &from, to).await? == 0 {
+            return Err(Error::TenantNotFound {
+                tenant: id.to_string(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Maps the database error inside `err`, leaving ours alone.
+fn db_error(err: Error, map: impl Fn(DbErr) -> Error) -> Error {
+    match err {
+        Error::Db(db) => map(db),
+        other => other,
+    }
+}
