@@ -1,9 +1,7 @@
 //! Parsing `#[derive(TenantScoped)]` input.
 
 use proc_macro2::Span;
-use syn::{
-    Attribute, Data, DeriveInput, Expr, Ident, LitStr, Meta, Token, meta::ParseNestedMeta,
-};
+use syn::{Attribute, Data, DeriveInput, Expr, Ident, LitStr, Meta, Token, meta::ParseNestedMeta};
 
 /// The helper attribute marking shared entities.
 pub(crate) const SHARED: &str = "shared";

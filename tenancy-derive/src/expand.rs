@@ -10,10 +10,13 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
     let mut errors = Vec::new();
     let parsed = Input::parse(input, &mut errors);
     let checked = valid::check(&parsed, &mut errors);
-    match (checked, errors.into_iter().reduce(|mut a, b| {
-        a.combine(b);
-        a
-    })) {
+    match (
+        checked,
+        errors.into_iter().reduce(|mut a, b| {
+            a.combine(b);
+            a
+        }),
+    ) {
         (Some((table, shared)), None) => expand(&parsed, &table, shared),
         (_, Some(error)) => fallback(input, error),
         (None, None) => fallback(
@@ -89,7 +92,10 @@ mod tests {
     #[test]
     fn tenant_entity_registers_its_table() {
         let out = expand_str(r#"#[sea_orm(table_name = "posts")] pub struct Model { id: i32 }"#);
-        assert!(out.contains(r#"const TABLE_NAME : & 'static str = "posts""#), "{out}");
+        assert!(
+            out.contains(r#"const TABLE_NAME : & 'static str = "posts""#),
+            "{out}"
+        );
         assert!(out.contains(":: tenancy :: Scope :: Tenant"), "{out}");
         assert!(out.contains("inventory :: submit"), "{out}");
         assert!(!out.contains("compile_error"), "{out}");
@@ -106,7 +112,8 @@ mod tests {
 
     #[test]
     fn model_ex_twin_is_not_registered_twice() {
-        let model = expand_str(r#"#[sea_orm(table_name = "posts")] #[sea_orm(model_ex)] struct ModelEx;"#);
+        let model =
+            expand_str(r#"#[sea_orm(table_name = "posts")] #[sea_orm(model_ex)] struct ModelEx;"#);
         assert!(model.contains("inventory :: submit"), "{model}");
         let twin = expand_str(r#"#[sea_orm(table_name = "posts")] struct ModelEx;"#);
         assert!(!twin.contains("inventory :: submit"), "{twin}");

@@ -36,7 +36,10 @@ pub(crate) fn check(input: &Input<'_>, errors: &mut Vec<syn::Error>) -> Option<(
     }
     let table = match input.table_names.first() {
         Some(lit) if lit.value().is_empty() => {
-            errors.push(syn::Error::new_spanned(lit, "`table_name` must not be empty"));
+            errors.push(syn::Error::new_spanned(
+                lit,
+                "`table_name` must not be empty",
+            ));
             None
         }
         Some(lit) => Some(lit.value()),

@@ -122,7 +122,11 @@ pub(crate) async fn install(t: &Tenancy) -> Result<()> {
     Ok(())
 }
 
-async fn find<C: ConnectionTrait>(t: &Tenancy, conn: &C, id: &TenantId) -> Result<Option<record::Model>> {
+async fn find<C: ConnectionTrait>(
+    t: &Tenancy,
+    conn: &C,
+    id: &TenantId,
+) -> Result<Option<record::Model>> {
     let query = record::Entity::find().filter(record::Column::Name.eq(id.as_str()));
     let stmt = t
         .shared_router()
@@ -231,8 +235,7 @@ impl Tenancy {
                 return Err(err);
             }
             let provisioning = [TenantStatus::Provisioning];
-            if let Err(err) = set_status(self, db, &id, &provisioning, TenantStatus::Active).await
-            {
+            if let Err(err) = set_status(self, db, &id, &provisioning, TenantStatus::Active).await {
                 self.compensate(&id, &home, true).await;
                 return Err(err);
             }

@@ -139,7 +139,9 @@ impl Registry {
     pub(crate) fn from_pairs(pairs: &[(&str, Scope)]) -> Self {
         let mut registry = Registry::default();
         for (t, s) in pairs {
-            registry.insert(t, *s).expect("no conflicts in test registry");
+            registry
+                .insert(t, *s)
+                .expect("no conflicts in test registry");
         }
         registry
     }
@@ -164,7 +166,11 @@ mod tests {
     fn conflicting_scopes_are_refused() {
         let mut r = Registry::default();
         r.insert("posts", Scope::Tenant).expect("first");
-        r.insert("posts", Scope::Tenant).expect("same scope twice is fine");
-        assert!(matches!(r.insert("posts", Scope::Shared), Err(Error::Config(_))));
+        r.insert("posts", Scope::Tenant)
+            .expect("same scope twice is fine");
+        assert!(matches!(
+            r.insert("posts", Scope::Shared),
+            Err(Error::Config(_))
+        ));
     }
 }

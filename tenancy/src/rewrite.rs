@@ -219,9 +219,7 @@ impl Scanner<'_> {
             let start = self.i;
             match c {
                 b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' => self.i += 1,
-                b'-' if self.at(start + 1) == b'-'
-                    && (!mysql || self.at(start + 2) <= b' ') =>
-                {
+                b'-' if self.at(start + 1) == b'-' && (!mysql || self.at(start + 2) <= b' ') => {
                     self.i = self.skip_line(start);
                 }
                 b'#' if mysql => self.i = self.skip_line(start),
@@ -286,7 +284,8 @@ impl Scanner<'_> {
                 }
                 c if c.is_ascii_digit() => {
                     let mut j = start + 1;
-                    while j < self.b.len() && (self.b[j].is_ascii_alphanumeric() || self.b[j] == b'_')
+                    while j < self.b.len()
+                        && (self.b[j].is_ascii_alphanumeric() || self.b[j] == b'_')
                     {
                         j += 1;
                     }
@@ -380,13 +379,11 @@ fn keyword(word: &[u8]) -> Kw {
         b"IF" => Kw::If,
         b"NOT" => Kw::Not,
         b"EXISTS" => Kw::Exists,
-        b"EXTRACT" | b"SUBSTRING" | b"SUBSTR" | b"TRIM" | b"OVERLAY" | b"POSITION" => {
-            Kw::FromFn
-        }
+        b"EXTRACT" | b"SUBSTRING" | b"SUBSTR" | b"TRIM" | b"OVERLAY" | b"POSITION" => Kw::FromFn,
         b"WHERE" | b"GROUP" | b"ORDER" | b"HAVING" | b"LIMIT" | b"OFFSET" | b"UNION"
-        | b"EXCEPT" | b"INTERSECT" | b"SET" | b"RETURNING" | b"VALUES" | b"WINDOW"
-        | b"FETCH" | b"INNER" | b"LEFT" | b"RIGHT" | b"FULL" | b"CROSS" | b"NATURAL"
-        | b"STRAIGHT_JOIN" | b"CASCADE" | b"RESTRICT" | b"LOCK" => Kw::EndList,
+        | b"EXCEPT" | b"INTERSECT" | b"SET" | b"RETURNING" | b"VALUES" | b"WINDOW" | b"FETCH"
+        | b"INNER" | b"LEFT" | b"RIGHT" | b"FULL" | b"CROSS" | b"NATURAL" | b"STRAIGHT_JOIN"
+        | b"CASCADE" | b"RESTRICT" | b"LOCK" => Kw::EndList,
         _ => Kw::Other,
     }
 }

@@ -287,7 +287,7 @@ impl TenancyBuilder {
             route: backend.shared_route(),
             tenant: None,
             home: Box::from(""),
-            observer: None,
+            observer: self.observer.clone(),
         });
         let tenancy = Tenancy {
             inner: Arc::new(Inner {

@@ -218,7 +218,10 @@ mod tests {
     #[test]
     fn accepts_ordinary_names() {
         for name in ["acme", "a", "tenant_42", "x1_y2", &"a".repeat(48)] {
-            assert_eq!(TenantId::new(name).map(|t| t.to_string()).ok().as_deref(), Some(name));
+            assert_eq!(
+                TenantId::new(name).map(|t| t.to_string()).ok().as_deref(),
+                Some(name)
+            );
         }
     }
 
@@ -265,7 +268,15 @@ mod tests {
     fn custom_rules_cannot_open_the_floor() {
         let rules = TenantRules::default().with_validation(Arc::new(|_| Ok(())));
         assert!(rules.validate("Acme-Corp").is_ok());
-        for name in ["a\"b", "a;b", "a.b", "a/b", "public", "PG_x", &"a".repeat(64)] {
+        for name in [
+            "a\"b",
+            "a;b",
+            "a.b",
+            "a/b",
+            "public",
+            "PG_x",
+            &"a".repeat(64),
+        ] {
             assert!(rules.validate(name).is_err(), "{name:?}");
         }
     }
@@ -273,7 +284,10 @@ mod tests {
     #[test]
     fn home_uses_prefix_or_template() {
         let id = TenantId::new("acme").expect("valid");
-        assert_eq!(TenantRules::default().home(&id).ok().as_deref(), Some("tenant_acme"));
+        assert_eq!(
+            TenantRules::default().home(&id).ok().as_deref(),
+            Some("tenant_acme")
+        );
         let rules = TenantRules::default().with_prefix("t_");
         assert_eq!(rules.home(&id).ok().as_deref(), Some("t_acme"));
         let bad = TenantRules::default().with_home(Arc::new(|id| format!("x\"{id}")));

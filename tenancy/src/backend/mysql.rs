@@ -19,7 +19,10 @@ pub(crate) struct MySql {
 impl MySql {
     pub(crate) async fn detect(db: &DatabaseConnection) -> Result<Self> {
         let row = db
-            .query_one_raw(Statement::from_string(DbBackend::MySql, "SELECT DATABASE()"))
+            .query_one_raw(Statement::from_string(
+                DbBackend::MySql,
+                "SELECT DATABASE()",
+            ))
             .await?;
         let shared_database: Option<String> = match row {
             Some(row) => row.try_get_by_index(0)?,

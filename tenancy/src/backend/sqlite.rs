@@ -123,9 +123,10 @@ impl Sqlite {
     }
 
     async fn open(&self, home: &str) -> Result<DatabaseConnection> {
-        let shared = self.shared_file.to_str().ok_or_else(|| {
-            Error::Config("the sqlite shared file path must be UTF-8".to_owned())
-        })?;
+        let shared = self
+            .shared_file
+            .to_str()
+            .ok_or_else(|| Error::Config("the sqlite shared file path must be UTF-8".to_owned()))?;
         let attach: Arc<str> = format!(
             "ATTACH DATABASE '{}' AS {}",
             shared.replace('\'', "''"),

@@ -11,7 +11,8 @@ use crate::{
     tenant_id::TenantId,
 };
 
-/// One statement as a [`TenantConnection`](crate::TenantConnection) routed it,
+/// One statement as a [`TenantConnection`](crate::TenantConnection) (or the
+/// library, on the shared home) routed it,
 /// passed to the observer set with
 /// [`TenancyBuilder::on_statement`](crate::TenancyBuilder::on_statement).
 #[derive(Debug, Clone, Copy)]

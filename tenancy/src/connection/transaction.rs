@@ -148,7 +148,11 @@ impl TransactionTrait for TenantTransaction {
         isolation_level: Option<IsolationLevel>,
         access_mode: Option<AccessMode>,
     ) -> Result<TenantTransaction, DbErr> {
-        Ok(self.wrap(self.txn.begin_with_config(isolation_level, access_mode).await?))
+        Ok(self.wrap(
+            self.txn
+                .begin_with_config(isolation_level, access_mode)
+                .await?,
+        ))
     }
 
     async fn begin_with_options(

@@ -28,7 +28,10 @@ fn check(route: &Route, sql: &str, expected: &str) {
     let got = rewrite(sql, &reg, route).expect("rewrite");
     assert_eq!(got, expected, "\n  input: {sql}");
     if sql == expected {
-        assert!(matches!(got, Cow::Borrowed(_)), "unchanged SQL must not allocate");
+        assert!(
+            matches!(got, Cow::Borrowed(_)),
+            "unchanged SQL must not allocate"
+        );
     }
 }
 
@@ -62,7 +65,11 @@ fn unregistered_and_unchanged_statements_are_borrowed() {
     ] {
         check(&pg(), sql, sql);
     }
-    check(&lite(), r#"SELECT * FROM "posts""#, r#"SELECT * FROM "posts""#);
+    check(
+        &lite(),
+        r#"SELECT * FROM "posts""#,
+        r#"SELECT * FROM "posts""#,
+    );
 }
 
 #[test]
@@ -170,11 +177,29 @@ WHERE 1"#,
         r#"SELECT * FROM "we""ird""#,
         r#"SELECT * FROM "tenant_a"."we""ird""#,
     );
-    check(&pg(), r#"SELECT * FROM "Posts""#, r#"SELECT * FROM "Posts""#);
-    check(&pg(), "SELECT * FROM POSTS", r#"SELECT * FROM "tenant_a".POSTS"#);
-    check(&lite(), "SELECT * FROM [plans]", r#"SELECT * FROM "shared".[plans]"#);
+    check(
+        &pg(),
+        r#"SELECT * FROM "Posts""#,
+        r#"SELECT * FROM "Posts""#,
+    );
+    check(
+        &pg(),
+        "SELECT * FROM POSTS",
+        r#"SELECT * FROM "tenant_a".POSTS"#,
+    );
+    check(
+        &lite(),
+        "SELECT * FROM [plans]",
+        r#"SELECT * FROM "shared".[plans]"#,
+    );
     // Unterminated input is left alone, never panics.
-    for sql in [r#"SELECT * FROM "posts"#, "SELECT 'x", "SELECT $tag$", "/* x", "FROM"] {
+    for sql in [
+        r#"SELECT * FROM "posts"#,
+        "SELECT 'x",
+        "SELECT $tag$",
+        "/* x",
+        "FROM",
+    ] {
         let _ = rewrite(sql, &registry(), &pg());
         let _ = rewrite(sql, &registry(), &my());
         let _ = rewrite(sql, &registry(), &lite());
@@ -208,7 +233,11 @@ fn ddl() {
         r#"ALTER TABLE "posts" ADD COLUMN "plans" integer"#,
         r#"ALTER TABLE "tenant_a"."posts" ADD COLUMN "plans" integer"#,
     );
-    check(&pg(), "TRUNCATE posts, comments", r#"TRUNCATE "tenant_a".posts, "tenant_a".comments"#);
+    check(
+        &pg(),
+        "TRUNCATE posts, comments",
+        r#"TRUNCATE "tenant_a".posts, "tenant_a".comments"#,
+    );
     check(
         &my(),
         "RENAME TABLE `posts` TO `comments`",
@@ -244,8 +273,16 @@ fn several_statements() {
 #[test]
 fn explicit_homes() {
     let reg = registry();
-    check(&pg(), r#"SELECT * FROM "tenant_a"."posts""#, r#"SELECT * FROM "tenant_a"."posts""#);
-    check(&pg(), r#"SELECT * FROM "public"."plans""#, r#"SELECT * FROM "public"."plans""#);
+    check(
+        &pg(),
+        r#"SELECT * FROM "tenant_a"."posts""#,
+        r#"SELECT * FROM "tenant_a"."posts""#,
+    );
+    check(
+        &pg(),
+        r#"SELECT * FROM "public"."plans""#,
+        r#"SELECT * FROM "public"."plans""#,
+    );
     for sql in [
         r#"SELECT * FROM "tenant_b"."posts""#,
         "SELECT * FROM public.posts",
@@ -256,7 +293,11 @@ fn explicit_homes() {
     }
     assert!(rewrite("SELECT * FROM `other`.`posts`", &reg, &my()).is_err());
     assert!(rewrite(r#"SELECT * FROM "shared"."posts""#, &reg, &lite()).is_err());
-    check(&lite(), r#"SELECT * FROM "main"."posts""#, r#"SELECT * FROM "main"."posts""#);
+    check(
+        &lite(),
+        r#"SELECT * FROM "main"."posts""#,
+        r#"SELECT * FROM "main"."posts""#,
+    );
 }
 
 #[test]

@@ -1,0 +1,3 @@
+//! Integration tests on MySQL/MariaDB (`TENANCY_MYSQL_URL`).
+
+tenancy_tests::leak_matrix!(MySql);

@@ -1,0 +1,3 @@
+//! Integration tests on SQLite (a temporary directory per test).
+
+tenancy_tests::leak_matrix!(Sqlite);
