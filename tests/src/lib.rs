@@ -10,6 +10,7 @@
 //!
 //! The databases named in the URLs are created when missing.
 
+pub mod behaviour;
 pub mod entities;
 pub mod matrix;
 pub mod oracle;
@@ -304,6 +305,11 @@ impl Fixture {
         let conn = self.tenant().await;
         matrix::seed(&conn, self.plan_id, prefix, n).await;
         conn
+    }
+
+    /// The temporary directory of a SQLite fixture.
+    pub fn dir(&self) -> Option<&std::path::Path> {
+        self._dir.as_ref().map(tempfile::TempDir::path)
     }
 
     /// Routed statements captured so far.

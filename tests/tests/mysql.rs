@@ -1,3 +1,4 @@
 //! Integration tests on MySQL/MariaDB (`TENANCY_MYSQL_URL`).
 
 tenancy_tests::leak_matrix!(MySql);
+tenancy_tests::behaviour_tests!(MySql);

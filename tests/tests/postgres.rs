@@ -1,3 +1,4 @@
 //! Integration tests on PostgreSQL (`TENANCY_PG_URL`).
 
 tenancy_tests::leak_matrix!(Postgres);
+tenancy_tests::behaviour_tests!(Postgres);

@@ -1,3 +1,4 @@
 //! Integration tests on SQLite (a temporary directory per test).
 
 tenancy_tests::leak_matrix!(Sqlite);
+tenancy_tests::behaviour_tests!(Sqlite);

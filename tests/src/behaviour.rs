@@ -1,0 +1,327 @@
+//! Behaviours beyond the matrix: concurrency, fail-closed paths, lifecycle,
+//! hostile names. Each is one `#[tokio::test]` per backend through
+//! [`behaviour_tests!`](crate::behaviour_tests).
+
+use futures_util::future::{BoxFuture, join_all};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, PaginatorTrait, Set};
+use tenancy::{Error, ErrorCode, Irreversibly, TenantId};
+
+use crate::{
+    Fixture, Kind,
+    matrix::{snapshot, titles},
+    oracle::{self, Expect},
+    post,
+};
+
+/// One behaviour test.
+pub type Behaviour = fn(Fixture) -> BoxFuture<'static, ()>;
+
+/// Runs `behaviour` on a fresh fixture of `kind` (or reports it not run).
+pub async fn run(kind: Kind, behaviour: Behaviour) {
+    if let Some(fx) = Fixture::new(kind).await {
+        behaviour(fx).await;
+    }
+}
+
+fn code(err: &sea_orm::DbErr) -> Option<ErrorCode> {
+    Error::code_of(err)
+}
+
+/// Hostile tenant names: none may reach SQL.
+pub const HOSTILE_NAMES: &[&str] = &[
+    "",
+    "\"; DROP SCHEMA public; --",
+    "'; DROP TABLE tenancy_tenants; --",
+    "acme\"",
+    "acme`",
+    "acme'",
+    "acme;",
+    "ac me",
+    "acme\n",
+    "acme\0",
+    "../acme",
+    "acme/..",
+    "a.b",
+    "ACME",
+    "Acme",
+    "1acme",
+    "_acme",
+    "acmé",
+    "аcme",
+    "acme\u{200b}",
+    "public",
+    "information_schema",
+    "pg_catalog",
+    "pg_toast",
+    "mysql",
+    "sys",
+    "performance_schema",
+    "main",
+    "shared",
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+];
+
+macro_rules! behaviours {
+    ($($name:ident => |$fx:ident| $body:block)*) => {
+        $(
+            #[doc = concat!("Behaviour `", stringify!($name), "`.")]
+            pub fn $name($fx: Fixture) -> BoxFuture<'static, ()> {
+                Box::pin(async move { $body })
+            }
+        )*
+    };
+}
+
+behaviours! {
+    concurrency => |fx| {
+        let fx = &fx;
+        let tenants = join_all((0..20).map(|_| fx.tenant())).await;
+        let tasks = (0..200).map(|task| {
+            let conn = tenants[task % tenants.len()].clone();
+            let plan_id = fx.plan_id;
+            tokio::spawn(async move {
+                let tenant = conn.tenant().to_string();
+                post::ActiveModel {
+                    title: Set(format!("{tenant}/{task}")),
+                    status: Set(post::Status::Draft),
+                    plan_id: Set(plan_id),
+                    ..Default::default()
+                }
+                .insert(&conn)
+                .await
+                .expect("insert");
+                let seen = post::Entity::find().all(&conn).await.expect("read");
+                let foreign: Vec<_> = seen
+                    .iter()
+                    .filter(|p| !p.title.starts_with(&format!("{tenant}/")))
+                    .collect();
+                assert!(foreign.is_empty(), "{tenant} saw {foreign:?}");
+                assert!(seen.iter().any(|p| p.title == format!("{tenant}/{task}")));
+            })
+        });
+        for result in join_all(tasks).await {
+            result.expect("task");
+        }
+        for conn in &tenants {
+            let tenant = conn.tenant().to_string();
+            let all = titles(conn).await;
+            assert_eq!(all.len(), 10, "{tenant}");
+            assert!(all.iter().all(|t| t.starts_with(&format!("{tenant}/"))));
+        }
+    }
+    contextual_outside_scope_fails_closed => |fx| {
+        let a = fx.seeded("a", 2).await;
+        let db = fx.tenancy.contextual();
+        let before = snapshot(&a).await;
+        let err = post::Entity::find().all(&db).await.expect_err("no tenant");
+        assert_eq!(code(&err), Some(ErrorCode::NoTenant), "{err}");
+        let err = post::Entity::delete_many().exec(&db).await.expect_err("no tenant");
+        assert_eq!(code(&err), Some(ErrorCode::NoTenant));
+        let err = db.execute_unprepared("DELETE FROM posts").await.expect_err("no tenant");
+        assert_eq!(code(&err), Some(ErrorCode::NoTenant));
+        assert!(sea_orm::TransactionTrait::begin(&db).await.is_err());
+        assert_eq!(snapshot(&a).await, before);
+    }
+    contextual_follows_scope => |fx| {
+        let a = fx.seeded("a", 2).await;
+        let b = fx.seeded("b", 3).await;
+        let db = fx.tenancy.contextual();
+        let (in_a, in_b, back_in_a, spawned) = tenancy::scope(a.tenant().clone(), async {
+            let in_a = post::Entity::find().count(&db).await.expect("a");
+            let in_b = tenancy::scope(b.tenant().clone(), async {
+                post::Entity::find().count(&db).await.expect("b")
+            })
+            .await;
+            let back = post::Entity::find().count(&db).await.expect("a");
+            let db2 = db.clone();
+            let spawned = tenancy::spawn(async move { post::Entity::find().count(&db2).await })
+                .await
+                .expect("task")
+                .expect("count");
+            (in_a, in_b, back, spawned)
+        })
+        .await;
+        assert_eq!((in_a, in_b, back_in_a, spawned), (2, 3, 2, 2));
+    }
+    plain_connection_fails_closed => |fx| {
+        let a = fx.seeded("a", 2).await;
+        let before = snapshot(&a).await;
+        let plain = fx.tenancy.inner();
+        assert!(post::Entity::find().all(plain).await.is_err(), "tenant table reachable without a tenant");
+        assert!(post::Entity::delete_many().exec(plain).await.is_err());
+        assert_eq!(snapshot(&a).await, before);
+    }
+    unknown_tenant_fails_closed => |fx| {
+        let _a = fx.seeded("a", 2).await;
+        let ghost = fx.tenancy.tenant(&fx.name()).expect("valid name");
+        assert!(post::Entity::find().all(&ghost).await.is_err(), "an unknown tenant must not read anything");
+        let ghost_name = ghost.tenant().to_string();
+        let err = fx.tenancy.connect(&ghost_name).await.expect_err("unknown");
+        assert!(err.is_not_found(), "{err}");
+    }
+    cross_tenant_reference_refused => |fx| {
+        let a = fx.seeded("a", 2).await;
+        let b = fx.seeded("b", 3).await;
+        let before = snapshot(&b).await;
+        let q = |s: &str| match fx.kind {
+            Kind::MySql => format!("`{s}`"),
+            _ => format!("\"{s}\""),
+        };
+        let other = match fx.kind {
+            Kind::Sqlite => "shared".to_owned(),
+            _ => b.home().to_owned(),
+        };
+        let sql = format!("DELETE FROM {}.{}", q(&other), q("posts"));
+        let err = a.execute_unprepared(&sql).await.expect_err("cross tenant");
+        assert_eq!(code(&err), Some(ErrorCode::CrossTenantReference), "{err}");
+        let txn = sea_orm::TransactionTrait::begin(&a).await.expect("begin");
+        assert!(txn.execute_unprepared(&sql).await.is_err());
+        drop(txn);
+        assert!(a.routed_sql(&sql).is_err());
+        assert_eq!(snapshot(&b).await, before);
+        assert_eq!(titles(&a).await, ["a-1", "a-2"]);
+    }
+    hostile_sql_is_routed_exactly => |fx| {
+        let a = fx.seeded("a", 2).await;
+        let kind = fx.kind;
+        let ident = |s: &str| if kind == Kind::MySql { format!("`{s}`") } else { format!("\"{s}\"") };
+        let cases = [
+            format!("SELECT 'FROM posts' AS {}, title FROM posts /* FROM posts */ ORDER BY id", ident("posts")),
+            format!("SELECT title FROM posts WHERE title <> 'JOIN comments' ORDER BY id -- UPDATE posts\n"),
+            format!("SELECT p.title FROM posts p, comments c WHERE c.post_id = p.id AND c.body LIKE '%-c1' ORDER BY p.id"),
+            format!("SELECT title FROM {} ORDER BY id", ident("posts")),
+            format!("SELECT {}.title FROM posts ORDER BY {}.id", ident("posts"), ident("posts")),
+        ];
+        let shared_home = match kind {
+            Kind::Postgres => "public".to_owned(),
+            Kind::MySql => kind.url().rsplit('/').next().unwrap_or_default().to_owned(),
+            Kind::Sqlite => "shared".to_owned(),
+        };
+        for sql in &cases {
+            let routed = a.routed_sql(sql).expect("routes");
+            let expect = Expect {
+                kind,
+                tenant_home: (kind != Kind::Sqlite).then_some(a.home()),
+                shared_home: &shared_home,
+                tenant_tables: &["posts", "comments", "tags"],
+                shared_tables: &["plans"],
+            };
+            oracle::check(sql, &routed, &expect).unwrap_or_else(|e| panic!("{e}"));
+            let rows = a
+                .query_all_raw(sea_orm::Statement::from_string(kind.backend(), sql.clone()))
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let titles: Vec<String> = rows
+                .iter()
+                .map(|r| r.try_get_by_index(rows[0].column_names().len() - 1).expect("title"))
+                .collect();
+            assert_eq!(titles, ["a-1", "a-2"], "{sql}");
+        }
+    }
+    lifecycle => |fx| {
+        let name = fx.name();
+        let t = &fx.tenancy;
+        assert!(!t.exists(&name).await.expect("exists"));
+        let info = t.create(&name).await.expect("create");
+        assert_eq!(info.id.as_str(), name);
+        assert!(t.exists(&name).await.expect("exists"));
+        assert!(t.home_exists(&name).await.expect("home"));
+        assert!(t.list().await.expect("list").iter().any(|i| i.id.as_str() == name));
+        let again = t.create(&name).await.expect_err("exists");
+        assert!(again.is_exists(), "{again}");
+        t.connect(&name).await.expect("active");
+        t.suspend(&name).await.expect("suspend");
+        let err = t.connect(&name).await.expect_err("suspended");
+        assert!(matches!(err, Error::TenantSuspended { .. }), "{err}");
+        assert_eq!(
+            t.info(&name).await.expect("info").map(|i| i.status),
+            Some(tenancy::TenantStatus::Suspended)
+        );
+        t.resume(&name).await.expect("resume");
+        t.connect(&name).await.expect("active again");
+        t.drop(&name, Irreversibly).await.expect("drop");
+        assert!(!t.exists(&name).await.expect("exists"));
+        assert!(!t.home_exists(&name).await.expect("home"));
+        assert!(t.drop(&name, Irreversibly).await.expect_err("gone").is_not_found());
+        assert!(t.suspend(&name).await.expect_err("gone").is_not_found());
+        let meta = serde_json::json!({"plan": "pro"});
+        let other = fx.name();
+        t.create_with_metadata(&other, meta.clone()).await.expect("create");
+        assert_eq!(t.info(&other).await.expect("info").map(|i| i.metadata), Some(meta));
+    }
+    concurrent_creates_one_winner => |fx| {
+        let name = fx.name();
+        let attempts = join_all((0..8).map(|_| fx.tenancy.create(&name))).await;
+        let won = attempts.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(won, 1, "{attempts:?}");
+        for attempt in attempts.iter().filter_map(|r| r.as_ref().err()) {
+            assert!(attempt.is_exists(), "{attempt}");
+        }
+        assert!(fx.tenancy.home_exists(&name).await.expect("home"));
+        let rows = fx.tenancy.list().await.expect("list");
+        assert_eq!(rows.iter().filter(|i| i.id.as_str() == name).count(), 1);
+    }
+    failed_create_leaves_nothing => |fx| {
+        // A home made outside the library makes the create fail after its
+        // registry row was written: the row must go, the home must stay.
+        let name = fx.name();
+        let home = fx.tenancy.home_of(&name).expect("valid");
+        match fx.kind {
+            Kind::Postgres => fx.tenancy.inner().execute_unprepared(&format!("CREATE SCHEMA \"{home}\"")).await.map(drop),
+            Kind::MySql => fx.tenancy.inner().execute_unprepared(&format!("CREATE DATABASE `{home}`")).await.map(drop),
+            Kind::Sqlite => {
+                let file = fx.dir().expect("sqlite dir").join("tenants").join(format!("{home}.db"));
+                std::fs::write(file, b"").map_err(|e| sea_orm::DbErr::Custom(e.to_string()))
+            }
+        }
+        .expect("orphan home");
+        let err = fx.tenancy.create(&name).await.expect_err("home exists");
+        assert!(!err.is_exists(), "the registry had no such tenant: {err}");
+        assert!(fx.tenancy.info(&name).await.expect("info").is_none(), "registry row left behind");
+        assert!(fx.tenancy.home_exists(&name).await.expect("home"), "a home we did not make was dropped");
+    }
+    hostile_names_never_reach_sql => |fx| {
+        let t = &fx.tenancy;
+        let before = fx.captured().len();
+        for name in HOSTILE_NAMES {
+            let checks = [
+                t.tenant(name).err(),
+                t.create(name).await.err(),
+                t.drop(name, Irreversibly).await.err(),
+                t.connect(name).await.err(),
+                t.exists(name).await.err(),
+                t.suspend(name).await.err(),
+                TenantId::new(name).err(),
+            ];
+            for err in checks {
+                let err = err.unwrap_or_else(|| panic!("{name:?} was accepted"));
+                assert!(err.is_invalid_name(), "{name:?}: {err}");
+            }
+        }
+        assert_eq!(fx.captured().len(), before, "a hostile name reached SQL");
+    }
+}
+
+/// One `#[tokio::test]` per behaviour for a backend.
+#[macro_export]
+macro_rules! behaviour_tests {
+    ($kind:ident) => {
+        $crate::behaviour_tests!(@each $kind;
+            concurrency contextual_outside_scope_fails_closed contextual_follows_scope
+            plain_connection_fails_closed unknown_tenant_fails_closed
+            cross_tenant_reference_refused hostile_sql_is_routed_exactly lifecycle
+            concurrent_creates_one_winner failed_create_leaves_nothing
+            hostile_names_never_reach_sql);
+    };
+    (@each $kind:ident; $($test:ident)*) => {
+        mod behaviour {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    $crate::behaviour::run($crate::Kind::$kind, $crate::behaviour::$test).await;
+                }
+            )*
+        }
+    };
+}
