@@ -335,6 +335,8 @@ enum Kw {
     If,
     Not,
     Exists,
+    Constraint,
+    Foreign,
     /// Functions whose arguments use `FROM` for a value: EXTRACT, SUBSTRING...
     FromFn,
     /// Keywords that end a `FROM` list.
@@ -379,6 +381,8 @@ fn keyword(word: &[u8]) -> Kw {
         b"IF" => Kw::If,
         b"NOT" => Kw::Not,
         b"EXISTS" => Kw::Exists,
+        b"CONSTRAINT" => Kw::Constraint,
+        b"FOREIGN" => Kw::Foreign,
         b"EXTRACT" | b"SUBSTRING" | b"SUBSTR" | b"TRIM" | b"OVERLAY" | b"POSITION" => Kw::FromFn,
         b"WHERE" | b"GROUP" | b"ORDER" | b"HAVING" | b"LIMIT" | b"OFFSET" | b"UNION"
         | b"EXCEPT" | b"INTERSECT" | b"SET" | b"RETURNING" | b"VALUES" | b"WINDOW" | b"FETCH"
@@ -404,6 +408,28 @@ struct State {
     list: u64,
     /// Bit d: the parens at depth d are `EXTRACT(...)` and the like.
     from_fn: u64,
+    /// `CREATE TABLE`.
+    create_table: bool,
+    /// SQLite `CREATE TABLE`: the column or constraint being read.
+    item: Option<Item>,
+    /// SQLite: a foreign key to a shared table being cut, from this offset
+    /// to the end of its column or constraint.
+    cut: Option<usize>,
+}
+
+/// One column or table constraint of a SQLite `CREATE TABLE`.
+#[derive(Debug, Clone, Copy)]
+struct Item {
+    /// The comma before it (none for the first).
+    comma: Option<usize>,
+    kind: ItemKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ItemKind {
+    Unknown,
+    Column,
+    Constraint,
 }
 
 fn bit(depth: u32) -> u64 {
@@ -428,6 +454,7 @@ impl<'s> Rewriter<'s, '_> {
                 Tok::End => return Ok(()),
                 Tok::Word(s, e) => {
                     let kw = keyword(&self.sc.b[s..e]);
+                    self.sqlite_item_word(kw, s);
                     if self.st.expect_table {
                         match kw {
                             Kw::Only | Kw::If | Kw::Not | Kw::Exists | Kw::Table => {
@@ -453,6 +480,7 @@ impl<'s> Rewriter<'s, '_> {
                 }
                 Tok::Punct(c) => {
                     self.st.expect_table = false;
+                    self.sqlite_item_punct(c, self.sc.i - 1);
                     self.on_punct(c);
                     self.st.prev = Kw::None;
                 }
@@ -480,6 +508,7 @@ impl<'s> Rewriter<'s, '_> {
                 }
             }
             Kw::Table | Kw::Truncate => {
+                st.create_table |= st.first == Kw::Create && d == 0;
                 st.expect_table = true;
                 st.list |= bit(d);
             }
@@ -503,6 +532,69 @@ impl<'s> Rewriter<'s, '_> {
                     && (st.prev == Kw::Rename || (kw == Kw::To && st.first == Kw::Rename));
             }
             Kw::EndList | Kw::For => st.list &= !bit(d),
+            _ => {}
+        }
+    }
+
+    /// SQLite cannot enforce a foreign key into another database file, and
+    /// refuses a qualified `REFERENCES` target: a foreign key from a tenant
+    /// table to a shared table is cut from tenant DDL (the relation itself
+    /// still works in queries).
+    fn sqlite_item_word(&mut self, kw: Kw, start: usize) {
+        if self.route.dialect != Dialect::Sqlite || self.st.depth != 1 {
+            return;
+        }
+        let Some(item) = &mut self.st.item else {
+            return;
+        };
+        if item.kind == ItemKind::Unknown {
+            item.kind = match kw {
+                Kw::Constraint | Kw::Foreign => ItemKind::Constraint,
+                _ => ItemKind::Column,
+            };
+        }
+        let item = *item;
+        if kw != Kw::References || self.st.cut.is_some() {
+            return;
+        }
+        let mut peek = self.sc;
+        let target = peek.next();
+        let shared = self
+            .name(target)
+            .is_some_and(|name| self.scope(&name, target) == Some(Scope::Shared));
+        let from = match item.kind {
+            ItemKind::Constraint => item.comma,
+            _ => Some(start),
+        };
+        if let Some(from) = from.filter(|&from| shared && from >= self.copied) {
+            self.st.cut = Some(from);
+        }
+    }
+
+    fn sqlite_item_punct(&mut self, c: u8, at: usize) {
+        if self.route.dialect != Dialect::Sqlite {
+            return;
+        }
+        match (c, self.st.depth) {
+            (b'(', 0) if self.st.create_table && self.st.item.is_none() => {
+                self.st.item = Some(Item {
+                    comma: None,
+                    kind: ItemKind::Unknown,
+                });
+            }
+            (b',' | b')', 1) if self.st.item.is_some() => {
+                if let Some(from) = self.st.cut.take() {
+                    let out = self
+                        .out
+                        .get_or_insert_with(|| String::with_capacity(self.sql.len()));
+                    out.push_str(&self.sql[self.copied..from]);
+                    self.copied = at;
+                }
+                self.st.item = (c == b',').then_some(Item {
+                    comma: Some(at),
+                    kind: ItemKind::Unknown,
+                });
+            }
             _ => {}
         }
     }

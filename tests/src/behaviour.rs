@@ -188,8 +188,8 @@ behaviours! {
         let ident = |s: &str| if kind == Kind::MySql { format!("`{s}`") } else { format!("\"{s}\"") };
         let cases = [
             format!("SELECT 'FROM posts' AS {}, title FROM posts /* FROM posts */ ORDER BY id", ident("posts")),
-            format!("SELECT title FROM posts WHERE title <> 'JOIN comments' ORDER BY id -- UPDATE posts\n"),
-            format!("SELECT p.title FROM posts p, comments c WHERE c.post_id = p.id AND c.body LIKE '%-c1' ORDER BY p.id"),
+            "SELECT title FROM posts WHERE title <> 'JOIN comments' ORDER BY id -- UPDATE posts\n".to_owned(),
+            "SELECT p.title FROM posts p, comments c WHERE c.post_id = p.id AND c.body LIKE '%-c1' ORDER BY p.id".to_owned(),
             format!("SELECT title FROM {} ORDER BY id", ident("posts")),
             format!("SELECT {}.title FROM posts ORDER BY {}.id", ident("posts"), ident("posts")),
         ];

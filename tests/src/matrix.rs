@@ -484,7 +484,7 @@ ops! {
             .save(&cx.a)
             .await
             .expect("nested save");
-        let id = saved.id.clone().unwrap();
+        let id = saved.id.clone().try_as_ref().copied().expect("saved id");
         let comments = comment::Entity::find()
             .filter(comment::Column::PostId.eq(id))
             .all(&cx.a)

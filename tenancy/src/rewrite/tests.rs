@@ -248,12 +248,7 @@ fn ddl() {
         "ALTER TABLE `posts` RENAME COLUMN `a` TO `posts`",
         "ALTER TABLE `tenant_a`.`posts` RENAME COLUMN `a` TO `posts`",
     );
-    // SQLite refuses qualified names in REFERENCES and CREATE INDEX ... ON.
-    check(
-        &lite(),
-        r#"CREATE TABLE "posts" ("plan_id" integer REFERENCES "plans" ("id"))"#,
-        r#"CREATE TABLE "posts" ("plan_id" integer REFERENCES "plans" ("id"))"#,
-    );
+    // SQLite refuses qualified names in CREATE INDEX ... ON.
     check(
         &lite(),
         r#"CREATE INDEX "i" ON "plans" ("id")"#,
@@ -304,4 +299,31 @@ fn explicit_homes() {
 fn quoting() {
     assert_eq!(Dialect::Postgres.quote("a\"b"), r#""a""b""#);
     assert_eq!(Dialect::MySql.quote("a`b"), "`a``b`");
+}
+
+#[test]
+fn sqlite_drops_foreign_keys_into_the_shared_file() {
+    check(
+        &lite(),
+        r#"CREATE TABLE "posts" ( "id" integer NOT NULL PRIMARY KEY, "plan_id" integer NOT NULL, CONSTRAINT "fk-posts-plan" FOREIGN KEY ("plan_id") REFERENCES "plans" ("id") ON DELETE CASCADE, FOREIGN KEY ("id") REFERENCES "comments" ("id") )"#,
+        r#"CREATE TABLE "posts" ( "id" integer NOT NULL PRIMARY KEY, "plan_id" integer NOT NULL, FOREIGN KEY ("id") REFERENCES "comments" ("id") )"#,
+    );
+    check(
+        &lite(),
+        r#"CREATE TABLE posts (id integer, plan_id integer REFERENCES plans (id) ON DELETE CASCADE, title text)"#,
+        r#"CREATE TABLE posts (id integer, plan_id integer , title text)"#,
+    );
+    check(
+        &lite(),
+        r#"CREATE TABLE posts (id integer, FOREIGN KEY (id) REFERENCES plans (id))"#,
+        r#"CREATE TABLE posts (id integer)"#,
+    );
+    // Foreign keys between tenant tables stay; other dialects keep them all.
+    let same = r#"CREATE TABLE "comments" ( "post_id" integer, FOREIGN KEY ("post_id") REFERENCES "posts" ("id") )"#;
+    check(&lite(), same, same);
+    check(
+        &pg(),
+        r#"CREATE TABLE posts (plan_id integer, FOREIGN KEY (plan_id) REFERENCES plans (id))"#,
+        r#"CREATE TABLE "tenant_a".posts (plan_id integer, FOREIGN KEY (plan_id) REFERENCES "public".plans (id))"#,
+    );
 }

@@ -1,0 +1,8 @@
+use tenancy::TenantScoped;
+
+#[derive(TenantScoped)]
+pub enum Status {
+    Draft,
+}
+
+fn main() {}
