@@ -2,6 +2,9 @@
 //!
 //! Run: `cargo run --example quickstart`
 
+// Entities are written as sea-orm-cli writes them, with `pub` items.
+#![allow(unreachable_pub)]
+
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Database, DbBackend, EntityTrait, Schema, Set};
 use tenancy::{Tenancy, TenantScoped};
 

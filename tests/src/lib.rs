@@ -111,7 +111,10 @@ pub fn unique(prefix: &str) -> String {
 }
 
 /// Connects to `url`, creating its database when missing.
-async fn connect_server(kind: Kind, url: &str) -> Result<DatabaseConnection, String> {
+///
+/// # Errors
+/// The connection error, as text.
+pub async fn connect_server(kind: Kind, url: &str) -> Result<DatabaseConnection, String> {
     let (server, db_name) = url
         .rsplit_once('/')
         .ok_or_else(|| format!("no database in {url}"))?;
@@ -171,7 +174,10 @@ impl std::fmt::Debug for Fixture {
 }
 
 /// Creates the shared tables (and, on PostgreSQL, the shared enum type) once.
-async fn install_shared(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+///
+/// # Errors
+/// A database error.
+pub async fn install_shared(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
     let backend = db.get_database_backend();
     let txn = db.begin().await?;
     if backend == DbBackend::Postgres {
