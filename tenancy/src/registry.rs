@@ -1,6 +1,6 @@
 //! Which tables are tenant-scoped and which are shared.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::error::{Error, Result};
 

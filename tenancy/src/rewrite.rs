@@ -145,28 +145,27 @@ impl Scanner<'_> {
     /// Index of the first byte after the closing `close`, honouring doubled
     /// closers and (when `backslash`) backslash escapes.
     fn skip_quoted(&self, mut i: usize, close: u8, backslash: bool) -> usize {
-        while i < self.b.len() {
-            let c = self.b[i];
-            if backslash && c == b'\\' {
-                i += 2;
-            } else if c == close {
-                if self.at(i + 1) == close {
-                    i += 2;
-                } else {
-                    return i + 1;
-                }
+        loop {
+            let rest = self.b.get(i..).unwrap_or_default();
+            let found = if backslash {
+                rest.iter().position(|&c| c == close || c == b'\\')
             } else {
-                i += 1;
+                rest.iter().position(|&c| c == close)
+            };
+            let Some(offset) = found else {
+                return self.b.len();
+            };
+            let at = i + offset;
+            if self.b[at] == close && self.at(at + 1) != close {
+                return at + 1;
             }
+            i = at + 2;
         }
-        self.b.len()
     }
 
-    fn skip_line(&self, mut i: usize) -> usize {
-        while i < self.b.len() && self.b[i] != b'\n' {
-            i += 1;
-        }
-        i
+    fn skip_line(&self, i: usize) -> usize {
+        let rest = self.b.get(i..).unwrap_or_default();
+        memchr::memchr(b'\n', rest).map_or(self.b.len(), |offset| i + offset)
     }
 
     fn skip_block_comment(&self, mut i: usize) -> usize {
@@ -217,8 +216,13 @@ impl Scanner<'_> {
                 return Tok::End;
             };
             let start = self.i;
+            // The common bytes first: a predictable branch beats the jump table.
+            if c == b' ' {
+                self.i += 1;
+                continue;
+            }
             match c {
-                b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' => self.i += 1,
+                b'\t' | b'\n' | b'\r' | b'\x0c' => self.i += 1,
                 b'-' if self.at(start + 1) == b'-' && (!mysql || self.at(start + 2) <= b' ') => {
                     self.i = self.skip_line(start);
                 }
@@ -266,10 +270,13 @@ impl Scanner<'_> {
                     return Tok::Punct(c);
                 }
                 c if is_word_start(c) => {
-                    let mut j = start + 1;
-                    while j < self.b.len() && is_word_byte(self.b[j]) {
-                        j += 1;
-                    }
+                    let rest = &self.b[start + 1..];
+                    let j = start
+                        + 1
+                        + rest
+                            .iter()
+                            .position(|&c| !is_word_byte(c))
+                            .unwrap_or(rest.len());
                     // PostgreSQL E'...' strings take backslash escapes.
                     if self.dialect == Dialect::Postgres
                         && j == start + 1
@@ -343,51 +350,118 @@ enum Kw {
     EndList,
 }
 
+/// A word's bytes packed into an integer, ASCII letters folded to upper
+/// case; words longer than 16 bytes are no keyword.
+const fn pack(word: &[u8]) -> u128 {
+    let mut key = 0u128;
+    let mut i = 0;
+    while i < word.len() {
+        key |= ((word[i] & !0x20) as u128) << (8 * i);
+        i += 1;
+    }
+    key
+}
+
 fn keyword(word: &[u8]) -> Kw {
-    const MAX: usize = 12;
-    if word.len() > MAX {
+    const SELECT: u128 = pack(b"SELECT");
+    const INSERT: u128 = pack(b"INSERT");
+    const REPLACE: u128 = pack(b"REPLACE");
+    const UPDATE: u128 = pack(b"UPDATE");
+    const DELETE: u128 = pack(b"DELETE");
+    const CREATE: u128 = pack(b"CREATE");
+    const DROP: u128 = pack(b"DROP");
+    const ALTER: u128 = pack(b"ALTER");
+    const MERGE: u128 = pack(b"MERGE");
+    const RENAME: u128 = pack(b"RENAME");
+    const TRUNCATE: u128 = pack(b"TRUNCATE");
+    const FROM: u128 = pack(b"FROM");
+    const JOIN: u128 = pack(b"JOIN");
+    const INTO: u128 = pack(b"INTO");
+    const TABLE: u128 = pack(b"TABLE");
+    const REFERENCES: u128 = pack(b"REFERENCES");
+    const ON: u128 = pack(b"ON");
+    const USING: u128 = pack(b"USING");
+    const TO: u128 = pack(b"TO");
+    const AS: u128 = pack(b"AS");
+    const INDEX: u128 = pack(b"INDEX");
+    const DISTINCT: u128 = pack(b"DISTINCT");
+    const FOR: u128 = pack(b"FOR");
+    const KEY: u128 = pack(b"KEY");
+    const DO: u128 = pack(b"DO");
+    const ONLY: u128 = pack(b"ONLY");
+    const IF: u128 = pack(b"IF");
+    const NOT: u128 = pack(b"NOT");
+    const EXISTS: u128 = pack(b"EXISTS");
+    const CONSTRAINT: u128 = pack(b"CONSTRAINT");
+    const FOREIGN: u128 = pack(b"FOREIGN");
+    const EXTRACT: u128 = pack(b"EXTRACT");
+    const SUBSTRING: u128 = pack(b"SUBSTRING");
+    const SUBSTR: u128 = pack(b"SUBSTR");
+    const TRIM: u128 = pack(b"TRIM");
+    const OVERLAY: u128 = pack(b"OVERLAY");
+    const POSITION: u128 = pack(b"POSITION");
+    const WHERE: u128 = pack(b"WHERE");
+    const GROUP: u128 = pack(b"GROUP");
+    const ORDER: u128 = pack(b"ORDER");
+    const HAVING: u128 = pack(b"HAVING");
+    const LIMIT: u128 = pack(b"LIMIT");
+    const OFFSET: u128 = pack(b"OFFSET");
+    const UNION: u128 = pack(b"UNION");
+    const EXCEPT: u128 = pack(b"EXCEPT");
+    const INTERSECT: u128 = pack(b"INTERSECT");
+    const SET: u128 = pack(b"SET");
+    const RETURNING: u128 = pack(b"RETURNING");
+    const VALUES: u128 = pack(b"VALUES");
+    const WINDOW: u128 = pack(b"WINDOW");
+    const FETCH: u128 = pack(b"FETCH");
+    const INNER: u128 = pack(b"INNER");
+    const LEFT: u128 = pack(b"LEFT");
+    const RIGHT: u128 = pack(b"RIGHT");
+    const FULL: u128 = pack(b"FULL");
+    const CROSS: u128 = pack(b"CROSS");
+    const NATURAL: u128 = pack(b"NATURAL");
+    const STRAIGHT_JOIN: u128 = pack(b"STRAIGHT_JOIN");
+    const CASCADE: u128 = pack(b"CASCADE");
+    const RESTRICT: u128 = pack(b"RESTRICT");
+    const LOCK: u128 = pack(b"LOCK");
+    if word.len() < 2 || word.len() > 16 {
         return Kw::Other;
     }
-    let mut buf = [0u8; MAX];
-    let up = &mut buf[..word.len()];
-    up.copy_from_slice(word);
-    up.make_ascii_uppercase();
-    match &*up {
-        b"SELECT" => Kw::Select,
-        b"INSERT" | b"REPLACE" => Kw::Insert,
-        b"UPDATE" => Kw::Update,
-        b"DELETE" => Kw::Delete,
-        b"CREATE" => Kw::Create,
-        b"DROP" => Kw::Drop,
-        b"ALTER" => Kw::Alter,
-        b"MERGE" => Kw::Merge,
-        b"RENAME" => Kw::Rename,
-        b"TRUNCATE" => Kw::Truncate,
-        b"FROM" => Kw::From,
-        b"JOIN" => Kw::Join,
-        b"INTO" => Kw::Into,
-        b"TABLE" => Kw::Table,
-        b"REFERENCES" => Kw::References,
-        b"ON" => Kw::On,
-        b"USING" => Kw::Using,
-        b"TO" => Kw::To,
-        b"AS" => Kw::As,
-        b"INDEX" => Kw::Index,
-        b"DISTINCT" => Kw::Distinct,
-        b"FOR" => Kw::For,
-        b"KEY" => Kw::Key,
-        b"DO" => Kw::Do,
-        b"ONLY" => Kw::Only,
-        b"IF" => Kw::If,
-        b"NOT" => Kw::Not,
-        b"EXISTS" => Kw::Exists,
-        b"CONSTRAINT" => Kw::Constraint,
-        b"FOREIGN" => Kw::Foreign,
-        b"EXTRACT" | b"SUBSTRING" | b"SUBSTR" | b"TRIM" | b"OVERLAY" | b"POSITION" => Kw::FromFn,
-        b"WHERE" | b"GROUP" | b"ORDER" | b"HAVING" | b"LIMIT" | b"OFFSET" | b"UNION"
-        | b"EXCEPT" | b"INTERSECT" | b"SET" | b"RETURNING" | b"VALUES" | b"WINDOW" | b"FETCH"
-        | b"INNER" | b"LEFT" | b"RIGHT" | b"FULL" | b"CROSS" | b"NATURAL" | b"STRAIGHT_JOIN"
-        | b"CASCADE" | b"RESTRICT" | b"LOCK" => Kw::EndList,
+    match pack(word) {
+        SELECT => Kw::Select,
+        INSERT | REPLACE => Kw::Insert,
+        UPDATE => Kw::Update,
+        DELETE => Kw::Delete,
+        CREATE => Kw::Create,
+        DROP => Kw::Drop,
+        ALTER => Kw::Alter,
+        MERGE => Kw::Merge,
+        RENAME => Kw::Rename,
+        TRUNCATE => Kw::Truncate,
+        FROM => Kw::From,
+        JOIN => Kw::Join,
+        INTO => Kw::Into,
+        TABLE => Kw::Table,
+        REFERENCES => Kw::References,
+        ON => Kw::On,
+        USING => Kw::Using,
+        TO => Kw::To,
+        AS => Kw::As,
+        INDEX => Kw::Index,
+        DISTINCT => Kw::Distinct,
+        FOR => Kw::For,
+        KEY => Kw::Key,
+        DO => Kw::Do,
+        ONLY => Kw::Only,
+        IF => Kw::If,
+        NOT => Kw::Not,
+        EXISTS => Kw::Exists,
+        CONSTRAINT => Kw::Constraint,
+        FOREIGN => Kw::Foreign,
+        EXTRACT | SUBSTRING | SUBSTR | TRIM | OVERLAY | POSITION => Kw::FromFn,
+        WHERE | GROUP | ORDER | HAVING | LIMIT | OFFSET | UNION | EXCEPT | INTERSECT | SET
+        | RETURNING | VALUES | WINDOW | FETCH | INNER | LEFT | RIGHT | FULL | CROSS | NATURAL
+        | STRAIGHT_JOIN | CASCADE | RESTRICT | LOCK => Kw::EndList,
         _ => Kw::Other,
     }
 }
