@@ -60,6 +60,16 @@ pub enum Error {
     /// one table registered as both tenant and shared...).
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// Returned by the migration runner when a tenant's migration fails. On
+    /// PostgreSQL the tenant is left as it was before the run.
+    #[error("migration of tenant {tenant} failed")]
+    Migration {
+        /// The tenant.
+        tenant: String,
+        /// The underlying error.
+        #[source]
+        source: Box<Error>,
+    },
     /// An error from the database, unchanged.
     #[error(transparent)]
     Db(#[from] DbErr),
@@ -83,11 +93,14 @@ pub enum ErrorCode {
     CrossTenantReference,
     /// [`Error::Config`]
     Config,
+    /// [`Error::Migration`]
+    Migration,
     /// [`Error::Db`]
     Db,
 }
 
-const CODES: [(ErrorCode, &str); 8] = [
+const CODES: [(ErrorCode, &str); 9] = [
+    (ErrorCode::Migration, "migration"),
     (ErrorCode::InvalidTenantName, "invalid_tenant_name"),
     (ErrorCode::TenantNotFound, "tenant_not_found"),
     (ErrorCode::TenantExists, "tenant_exists"),
@@ -120,6 +133,7 @@ impl Error {
             Error::NoTenant => ErrorCode::NoTenant,
             Error::CrossTenantReference { .. } => ErrorCode::CrossTenantReference,
             Error::Config(_) => ErrorCode::Config,
+            Error::Migration { .. } => ErrorCode::Migration,
             Error::Db(_) => ErrorCode::Db,
         }
     }

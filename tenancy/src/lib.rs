@@ -24,6 +24,9 @@
 //!   [`Tenancy::contextual`] for code that cannot pass a connection along.
 //! - **Lifecycle.** [`Tenancy::create`], [`Tenancy::drop`],
 //!   [`Tenancy::exists`], [`Tenancy::list`], [`Tenancy::suspend`].
+//! - **Migrations.** [`Tenancy::migrations`] replays a `sea-orm-migration`
+//!   migrator in one tenant, a list, or all of them ([`Migrations`]), and
+//!   [`Migrations::create_and_migrate`] makes a tenant as one unit.
 //! - **Errors.** One [`enum@Error`]; inside SeaORM's traits it travels as
 //!   `DbErr::Custom` and [`Error::code_of`] recovers its [`ErrorCode`].
 //!
@@ -42,6 +45,7 @@ mod connection;
 mod context;
 mod error;
 mod lifecycle;
+mod migrate;
 mod registry;
 mod rewrite;
 mod tenancy;
@@ -57,6 +61,7 @@ pub use crate::{
     context::{current, require_current, scope, spawn},
     error::{Error, ErrorCode, Result},
     lifecycle::{Irreversibly, TenantInfo, TenantStatus},
+    migrate::{MigrationState, Migrations, OnFailure, Outcome, Report, TenantReport, Verb},
     registry::{Scope, TenantScoped},
     tenancy::{Tenancy, TenancyBuilder},
     tenant_id::{HomeFn, TenantId, ValidateFn},

@@ -216,15 +216,11 @@ impl Tenancy {
                 ..Default::default()
             })
         };
-        let transactional = backend
-            .create_home_sql(&home)
-            .filter(|_| backend.transactional_ddl());
-        if let Some(sql) = transactional {
+        let transactional = backend.transactional_ddl();
+        if transactional {
             let txn = db.begin().await?;
-            exec(self, &txn, &row(TenantStatus::Active))
-                .await
-                .map_err(|e| db_error(e, exists_error(&id)))?;
-            txn.execute_unprepared(&sql).await?;
+            self.insert_and_create(&txn, &id, &row(TenantStatus::Active))
+                .await?;
             txn.commit().await?;
         } else {
             exec(self, db, &row(TenantStatus::Provisioning))
@@ -246,6 +242,36 @@ impl Tenancy {
             created_at,
             metadata,
         })
+    }
+
+    /// PostgreSQL: the registry row (active, empty metadata) and the schema
+    /// of a new tenant, inside the caller's transaction.
+    pub(crate) async fn create_in<C: ConnectionTrait>(&self, txn: &C, id: &TenantId) -> Result<()> {
+        let row = record::Entity::insert(record::ActiveModel {
+            name: sea_orm::Set(id.to_string()),
+            status: sea_orm::Set(TenantStatus::Active.as_str().to_owned()),
+            created_at: sea_orm::Set(Utc::now()),
+            metadata: sea_orm::Set(serde_json::Value::Object(Default::default())),
+            ..Default::default()
+        });
+        self.insert_and_create(txn, id, &row).await
+    }
+
+    async fn insert_and_create<C: ConnectionTrait>(
+        &self,
+        txn: &C,
+        id: &TenantId,
+        row: &impl QueryTrait,
+    ) -> Result<()> {
+        let home = self.rules().home(id)?;
+        let sql = self.backend().create_home_sql(&home).ok_or_else(|| {
+            Error::Config("this backend cannot create a home in a transaction".to_owned())
+        })?;
+        exec(self, txn, row)
+            .await
+            .map_err(|e| db_error(e, exists_error(id)))?;
+        txn.execute_unprepared(&sql).await?;
+        Ok(())
     }
 
     /// Undoes a failed create: the home (when this create made it) and the row.

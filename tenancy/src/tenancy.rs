@@ -152,6 +152,12 @@ impl Tenancy {
         self.inner.registry.tenant_tables()
     }
 
+    /// The shared home: schema (PostgreSQL), database (MySQL) or the name the
+    /// shared file is attached under (SQLite).
+    pub fn shared_schema(&self) -> &str {
+        self.inner.backend.shared_home()
+    }
+
     pub(crate) fn backend(&self) -> &dyn Backend {
         &*self.inner.backend
     }

@@ -13,6 +13,7 @@
 pub mod behaviour;
 pub mod entities;
 pub mod matrix;
+pub mod migrations;
 pub mod oracle;
 
 use std::{

@@ -2,3 +2,4 @@
 
 tenancy_tests::leak_matrix!(MySql);
 tenancy_tests::behaviour_tests!(MySql);
+tenancy_tests::migration_tests!(MySql);

@@ -2,3 +2,4 @@
 
 tenancy_tests::leak_matrix!(Postgres);
 tenancy_tests::behaviour_tests!(Postgres);
+tenancy_tests::migration_tests!(Postgres);

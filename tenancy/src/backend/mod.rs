@@ -20,6 +20,9 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
     /// How a tenant's statements are routed.
     fn route(&self, home: &str) -> Route;
 
+    /// The schema, database or attached name of the shared home.
+    fn shared_home(&self) -> &str;
+
     /// How statements on the shared pool reach shared tables.
     fn shared_route(&self) -> Route;
 
@@ -53,6 +56,19 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
 
     /// Creates the home (for backends where it is not one SQL statement).
     async fn create_home(&self, db: &DatabaseConnection, home: &str) -> Result<()>;
+
+    /// A connection bound to the tenant's home for migrations, on backends
+    /// without transactional DDL (MySQL: a one-connection pool whose default
+    /// database is the tenant's; SQLite: the tenant's own pool).
+    async fn migration_pool(
+        &self,
+        _db: &DatabaseConnection,
+        _home: &str,
+    ) -> Result<DatabaseConnection> {
+        Err(Error::Config(
+            "this backend migrates tenants in a transaction".to_owned(),
+        ))
+    }
 
     /// Drops the home and everything in it.
     async fn drop_home(&self, db: &DatabaseConnection, home: &str) -> Result<()>;

@@ -44,6 +44,10 @@ impl Backend for MySql {
         Route::new(Dialect::MySql, home, true, Some(&self.shared_database))
     }
 
+    fn shared_home(&self) -> &str {
+        &self.shared_database
+    }
+
     fn shared_route(&self) -> Route {
         Route::new(Dialect::MySql, "", false, Some(&self.shared_database))
     }
@@ -55,6 +59,29 @@ impl Backend for MySql {
         );
         db.execute_unprepared(&sql).await?;
         Ok(())
+    }
+
+    async fn migration_pool(
+        &self,
+        db: &DatabaseConnection,
+        home: &str,
+    ) -> Result<DatabaseConnection> {
+        let options = db
+            .get_mysql_connection_pool()
+            .connect_options()
+            .as_ref()
+            .clone()
+            .database(home);
+        let pool = sea_orm::sqlx::mysql::MySqlPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|e| {
+                Error::Db(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(
+                    std::sync::Arc::new(e),
+                )))
+            })?;
+        Ok(sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool(pool))
     }
 
     async fn drop_home(&self, db: &DatabaseConnection, home: &str) -> Result<()> {

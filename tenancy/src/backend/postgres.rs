@@ -30,6 +30,10 @@ impl Backend for Postgres {
         Route::new(Dialect::Postgres, home, true, Some(&self.shared_schema))
     }
 
+    fn shared_home(&self) -> &str {
+        &self.shared_schema
+    }
+
     fn shared_route(&self) -> Route {
         Route::new(Dialect::Postgres, "", false, Some(&self.shared_schema))
     }

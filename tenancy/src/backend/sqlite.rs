@@ -122,7 +122,7 @@ impl Sqlite {
         pools.pop(home)
     }
 
-    async fn open(&self, home: &str) -> Result<DatabaseConnection> {
+    async fn open(&self, home: &str, migration: bool) -> Result<DatabaseConnection> {
         let shared = self
             .shared_file
             .to_str()
@@ -138,9 +138,16 @@ impl Sqlite {
             .create_if_missing(false)
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(Duration::from_secs(30))
-            .foreign_keys(true);
+            // Migrations run with foreign keys off, as SQLite prescribes for
+            // schema changes, and check them before commit.
+            .foreign_keys(!migration);
+        let connections = if migration {
+            1
+        } else {
+            self.connections_per_tenant
+        };
         let pool = SqlitePoolOptions::new()
-            .max_connections(self.connections_per_tenant)
+            .max_connections(connections)
             .min_connections(0)
             .idle_timeout(Duration::from_secs(60))
             .after_connect(move |conn, _meta| {
@@ -165,6 +172,10 @@ impl Backend for Sqlite {
         Route::new(Dialect::Sqlite, "main", false, Some(SHARED))
     }
 
+    fn shared_home(&self) -> &str {
+        SHARED
+    }
+
     fn shared_route(&self) -> Route {
         Route::new(Dialect::Sqlite, "", false, None)
     }
@@ -175,8 +186,16 @@ impl Backend for Sqlite {
 
     async fn tenant_pool(&self, home: &str) -> Result<DatabaseConnection> {
         let slot = self.slot(home);
-        let db = slot.get_or_try_init(|| self.open(home)).await?;
+        let db = slot.get_or_try_init(|| self.open(home, false)).await?;
         Ok(db.clone())
+    }
+
+    async fn migration_pool(
+        &self,
+        _db: &DatabaseConnection,
+        home: &str,
+    ) -> Result<DatabaseConnection> {
+        self.open(home, true).await
     }
 
     async fn create_home(&self, _db: &DatabaseConnection, home: &str) -> Result<()> {

@@ -1,0 +1,269 @@
+//! Per-tenant migrations with the example migrators of `migration/`.
+
+use futures_util::future::BoxFuture;
+use migration::{SharedMigrator, TenantMigrator};
+use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+use sea_orm_migration::{MigrationTrait, MigratorTrait, SchemaManager, prelude::*};
+use tenancy::{OnFailure, Outcome, TenantId, Verb};
+
+use crate::{Fixture, Kind};
+
+/// One migration test.
+pub type MigrationTest = fn(Fixture) -> BoxFuture<'static, ()>;
+
+static SHARED: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Runs `test` on a fresh fixture with the shared migrations applied.
+pub async fn run(kind: Kind, test: MigrationTest) {
+    let Some(fx) = Fixture::new(kind).await else {
+        return;
+    };
+    {
+        // Concurrent shared runs would race on the migration table.
+        let _one_at_a_time = SHARED.lock().await;
+        let db = fx.tenancy.inner();
+        let txn = db.begin().await.expect("begin");
+        if kind == Kind::Postgres {
+            txn.execute_unprepared("SELECT pg_advisory_xact_lock(4243)")
+                .await
+                .expect("lock");
+        }
+        SharedMigrator::up(&txn, None)
+            .await
+            .expect("shared migrations");
+        txn.commit().await.expect("commit");
+    }
+    test(fx).await;
+}
+
+fn versions() -> Vec<String> {
+    TenantMigrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect()
+}
+
+/// Runs `sql` (with `{}` for the tenant's qualifier) against a tenant's home.
+async fn sql(fx: &Fixture, tenant: &str, template: &str) -> Result<u64, sea_orm::DbErr> {
+    let home = fx.tenancy.home_of(tenant).expect("valid");
+    let conn = fx.tenancy.tenant(tenant).expect("valid");
+    let prefix = match fx.kind {
+        Kind::Postgres => format!("\"{home}\"."),
+        Kind::MySql => format!("`{home}`."),
+        Kind::Sqlite => String::new(),
+    };
+    let text = template.replace("{}", &prefix);
+    let pool = conn.unrouted_pool().await?;
+    Ok(pool.execute_unprepared(&text).await?.rows_affected())
+}
+
+async fn count(fx: &Fixture, tenant: &str, table: &str) -> i64 {
+    let home = fx.tenancy.home_of(tenant).expect("valid");
+    let conn = fx.tenancy.tenant(tenant).expect("valid");
+    let table = match fx.kind {
+        Kind::Postgres => format!("\"{home}\".{table}"),
+        Kind::MySql => format!("`{home}`.{table}"),
+        Kind::Sqlite => table.to_owned(),
+    };
+    let pool = conn.unrouted_pool().await.expect("pool");
+    let row = pool
+        .query_one_raw(Statement::from_string(
+            fx.kind.backend(),
+            format!("SELECT COUNT(*) FROM {table}"),
+        ))
+        .await
+        .expect("count")
+        .expect("a row");
+    row.try_get_by_index::<i64>(0).expect("count")
+}
+
+async fn tenants(fx: &Fixture, n: usize) -> Vec<String> {
+    let names: Vec<String> = (0..n).map(|_| fx.name()).collect();
+    for name in &names {
+        fx.tenancy.create(name).await.expect("create");
+    }
+    names
+}
+
+fn ids(names: &[String]) -> Vec<TenantId> {
+    names
+        .iter()
+        .map(|n| TenantId::new(n).expect("valid"))
+        .collect()
+}
+
+/// A migrator whose second migration fails.
+#[derive(Debug)]
+pub struct FailingMigrator;
+
+#[derive(DeriveMigrationName)]
+struct CreatesATable;
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreatesATable {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table("half_made")
+                    .col(ColumnDef::new("id").integer().not_null().primary_key())
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
+        Ok(())
+    }
+}
+
+#[derive(DeriveMigrationName)]
+struct Fails;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Fails {
+    async fn up(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("planned failure".into()))
+    }
+
+    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
+        Ok(())
+    }
+}
+
+impl MigratorTrait for FailingMigrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(CreatesATable), Box::new(Fails)]
+    }
+}
+
+macro_rules! tests {
+    ($($name:ident => |$fx:ident| $body:block)*) => {
+        $(
+            #[doc = concat!("Migration test `", stringify!($name), "`.")]
+            pub fn $name($fx: Fixture) -> BoxFuture<'static, ()> {
+                Box::pin(async move { $body })
+            }
+        )*
+    };
+}
+
+tests! {
+    verbs_on_one_tenant => |fx| {
+        let m = fx.tenancy.migrations::<TenantMigrator>();
+        let name = tenants(&fx, 1).await.remove(0);
+        let all = versions();
+        assert_eq!(m.status(&name).await.expect("status").pending, all);
+        assert_eq!(m.run(&name, Verb::Up(None)).await.expect("up"), all);
+        let state = m.status(&name).await.expect("status");
+        assert_eq!((state.applied.clone(), state.pending.len()), (all.clone(), 0));
+        sql(&fx, &name, "INSERT INTO {}authors (email, name) VALUES ('a@x', 'Ann')").await.expect("insert");
+        assert_eq!(count(&fx, &name, "authors").await, 1);
+        assert_eq!(m.run(&name, Verb::Up(None)).await.expect("no-op"), Vec::<String>::new());
+        assert_eq!(m.run(&name, Verb::Down(Some(1))).await.expect("down"), all[3..]);
+        assert_eq!(m.status(&name).await.expect("status").pending, all[3..]);
+        m.run(&name, Verb::Up(Some(1))).await.expect("up one");
+        m.run(&name, Verb::Fresh).await.expect("fresh");
+        assert_eq!(count(&fx, &name, "authors").await, 0, "fresh empties the tenant");
+        assert_eq!(m.status(&name).await.expect("status").applied, all);
+        m.run(&name, Verb::Refresh).await.expect("refresh");
+        m.run(&name, Verb::Reset).await.expect("reset");
+        assert_eq!(m.status(&name).await.expect("status").applied, Vec::<String>::new());
+        let ghost = fx.name();
+        assert!(m.run(&ghost, Verb::Up(None)).await.expect_err("unknown").is_not_found());
+    }
+    failing_tenant_is_reported_and_others_succeed => |fx| {
+        let m = fx.tenancy.migrations::<TenantMigrator>();
+        let names = tenants(&fx, 12).await;
+        let report = m.run_many(ids(&names), Verb::Up(Some(3)), 4, OnFailure::Continue).await;
+        assert!(report.is_ok(), "{report:?}");
+        let bad = &names[5];
+        sql(&fx, bad, "INSERT INTO {}authors (email, name) VALUES ('a@x', 'Twin'), ('b@x', 'Twin')")
+            .await
+            .expect("plant duplicates");
+        let report = m.run_many(ids(&names), Verb::Up(None), 4, OnFailure::Continue).await;
+        let failed: Vec<_> = report.failed().map(|t| t.tenant.to_string()).collect();
+        assert_eq!(failed, std::slice::from_ref(bad));
+        for t in &report.tenants {
+            if t.tenant.as_str() != bad {
+                assert!(matches!(&t.outcome, Outcome::Ok { changed } if changed.len() == 1), "{t:?}");
+            } else if let Outcome::Failed { last_applied, .. } = &t.outcome {
+                assert_eq!(last_applied.as_deref(), Some(versions()[2].as_str()));
+            }
+        }
+        // The failed tenant is exactly as it was: three versions, its data.
+        let state = m.status(bad).await.expect("status");
+        assert_eq!(state.applied, versions()[..3]);
+        assert_eq!(count(&fx, bad, "authors").await, 2);
+        // Fixed, a rerun completes.
+        sql(&fx, bad, "DELETE FROM {}authors WHERE email = 'b@x'").await.expect("fix");
+        let report = m.run_many(ids(&names), Verb::Up(None), 4, OnFailure::Continue).await;
+        assert!(report.is_ok(), "{report:?}");
+        assert_eq!(m.status(bad).await.expect("status").pending.len(), 0);
+        // Abort stops starting tenants after the first failure.
+        let report = m.run_many(ids(&names), Verb::Up(None), 1, OnFailure::Abort).await;
+        assert!(report.is_ok());
+    }
+    concurrent_runners_apply_each_version_once => |fx| {
+        let m = fx.tenancy.migrations::<TenantMigrator>();
+        let names = tenants(&fx, 6).await;
+        let (a, b) = tokio::join!(
+            m.run_many(ids(&names), Verb::Up(None), 3, OnFailure::Continue),
+            m.run_many(ids(&names), Verb::Up(None), 3, OnFailure::Continue),
+        );
+        assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
+        for name in &names {
+            assert_eq!(count(&fx, name, "seaql_migrations").await, 4, "{name}");
+        }
+        let applied: usize = a
+            .tenants
+            .iter()
+            .chain(&b.tenants)
+            .map(|t| match &t.outcome { Outcome::Ok { changed } => changed.len(), _ => 0 })
+            .sum();
+        assert_eq!(applied, 4 * names.len(), "every version applied exactly once");
+    }
+    create_and_migrate_is_one_unit => |fx| {
+        let name = fx.name();
+        let applied = fx
+            .tenancy
+            .migrations::<TenantMigrator>()
+            .create_and_migrate(&name)
+            .await
+            .expect("create and migrate");
+        assert_eq!(applied, versions());
+        assert!(fx.tenancy.exists(&name).await.expect("exists"));
+        let broken = fx.name();
+        let err = fx
+            .tenancy
+            .migrations::<FailingMigrator>()
+            .create_and_migrate(&broken)
+            .await
+            .expect_err("fails");
+        assert_eq!(err.code(), tenancy::ErrorCode::Migration, "{err}");
+        assert!(fx.tenancy.info(&broken).await.expect("info").is_none(), "registry row left");
+        assert!(!fx.tenancy.home_exists(&broken).await.expect("home"), "home left");
+        let taken = fx.tenancy.migrations::<TenantMigrator>().create_and_migrate(&name).await;
+        assert!(taken.expect_err("exists").is_exists());
+    }
+}
+
+/// One `#[tokio::test]` per migration test for a backend.
+#[macro_export]
+macro_rules! migration_tests {
+    ($kind:ident) => {
+        $crate::migration_tests!(@each $kind;
+            verbs_on_one_tenant failing_tenant_is_reported_and_others_succeed
+            concurrent_runners_apply_each_version_once create_and_migrate_is_one_unit);
+    };
+    (@each $kind:ident; $($test:ident)*) => {
+        mod migrations {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    $crate::migrations::run($crate::Kind::$kind, $crate::migrations::$test).await;
+                }
+            )*
+        }
+    };
+}
