@@ -41,6 +41,8 @@
 //! fails with [`Error::NoTenant`] outside a scope.
 
 mod backend;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod connection;
 mod context;
 mod error;

@@ -1,0 +1,90 @@
+//! End to end: the built migration binary against a SQLite directory.
+
+use std::process::{Command, Output};
+
+struct Cli {
+    dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new() -> Self {
+        Cli {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let url = format!("sqlite://{}/shared.db?mode=rwc", self.dir.path().display());
+        Command::new(env!("CARGO_BIN_EXE_migration"))
+            .args(args)
+            .env("DATABASE_URL", url)
+            .env_remove("RUST_LOG")
+            .current_dir(self.dir.path())
+            .output()
+            .expect("binary runs")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        serde_json::from_str(&self.ok(args)).expect("valid JSON")
+    }
+}
+
+#[test]
+fn lifecycle_and_migrations_from_the_command_line() {
+    let cli = Cli::new();
+    cli.ok(&["up"]);
+    cli.ok(&["tenant", "create", "acme"]);
+    cli.ok(&["tenant", "create", "globex"]);
+    let list = cli.json(&["tenant", "list", "--json"]);
+    let names: Vec<&str> = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(names, ["acme", "globex"]);
+
+    let status = cli.json(&["status", "--all", "--json"]);
+    for tenant in status.as_array().expect("array") {
+        assert_eq!(
+            tenant["applied"].as_array().map(Vec::len),
+            Some(4),
+            "{tenant}"
+        );
+        assert_eq!(tenant["pending"].as_array().map(Vec::len), Some(0));
+    }
+
+    cli.ok(&["down", "--tenant", "acme", "-n", "2"]);
+    let status = cli.json(&["status", "--tenant", "acme", "--json"]);
+    assert_eq!(status[0]["pending"].as_array().map(Vec::len), Some(2));
+    let out = cli.ok(&["up", "--all", "--concurrency", "2"]);
+    assert!(out.contains("tenants: 2 ok, 0 failed"), "{out}");
+    cli.ok(&["fresh", "--tenant", "globex"]);
+    assert!(
+        !cli.run(&["fresh"]).status.success(),
+        "the shared home is never wiped"
+    );
+
+    // Refusals: no --force, unknown and hostile names, an existing tenant.
+    assert!(!cli.run(&["tenant", "drop", "acme"]).status.success());
+    assert!(!cli.run(&["up", "--tenant", "nobody"]).status.success());
+    let hostile = cli.run(&["tenant", "create", "x\"; DROP TABLE tenancy_tenants; --"]);
+    assert!(!hostile.status.success());
+    assert!(String::from_utf8_lossy(&hostile.stderr).contains("invalid tenant name"));
+    assert!(!cli.run(&["tenant", "create", "acme"]).status.success());
+
+    cli.ok(&["tenant", "drop", "acme", "--force"]);
+    let list = cli.json(&["tenant", "list", "--json"]);
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+}

@@ -1,0 +1,309 @@
+//! A `sea-orm-cli migrate`-style command line over [`Migrations`], for the
+//! binary of an application's migration crate:
+//!
+//! ```no_run
+//! # struct SharedMigrator; struct TenantMigrator;
+//! # impl sea_orm_migration::MigratorTrait for SharedMigrator { fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> { vec![] } }
+//! # impl sea_orm_migration::MigratorTrait for TenantMigrator { fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> { vec![] } }
+//! #[tokio::main]
+//! async fn main() {
+//!     tenancy::cli::run(SharedMigrator, TenantMigrator).await
+//! }
+//! ```
+//!
+//! `up` alone migrates the shared home; `up --all` the shared home, then
+//! every tenant; `up --tenant acme` one tenant. `down --all` rolls back
+//! tenants only; `fresh`, `refresh` and `reset` never touch the shared home
+//! (it holds the tenant registry). The exit code is non-zero when anything
+//! failed.
+
+use std::{process::ExitCode, time::Instant};
+
+use clap::{Args, Parser, Subcommand};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm_migration::MigratorTrait;
+use serde_json::json;
+
+use crate::{Irreversibly, Migrations, OnFailure, Outcome, Report, Tenancy, Verb, error::Result};
+
+#[derive(Debug, Parser)]
+#[command(about = "Migrate the shared home and every tenant")]
+struct Cli {
+    /// Database URL of the shared home.
+    #[arg(short = 'u', long, env = "DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// Log SQL and progress.
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct Target {
+    /// One tenant.
+    #[arg(long, conflicts_with = "all")]
+    tenant: Option<String>,
+    /// The shared home, then every active tenant.
+    #[arg(long)]
+    all: bool,
+    /// Tenants migrated at once (default: half the pool).
+    #[arg(long)]
+    concurrency: Option<usize>,
+    /// Stop starting tenants after the first failure.
+    #[arg(long)]
+    abort_on_failure: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply pending migrations.
+    Up {
+        #[command(flatten)]
+        target: Target,
+        /// How many migrations (default: all).
+        #[arg(short = 'n', long)]
+        num: Option<u32>,
+    },
+    /// Roll back migrations (default: one).
+    Down {
+        #[command(flatten)]
+        target: Target,
+        /// How many migrations.
+        #[arg(short = 'n', long, default_value_t = 1)]
+        num: u32,
+    },
+    /// Applied, pending and unknown versions.
+    Status {
+        #[command(flatten)]
+        target: Target,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Drop every table, then apply every migration.
+    Fresh(Target),
+    /// Roll back every migration, then apply every migration.
+    Refresh(Target),
+    /// Roll back every migration.
+    Reset(Target),
+    /// Tenant lifecycle.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TenantCommand {
+    /// Create a tenant and migrate it, as one unit.
+    Create { name: String },
+    /// Delete a tenant and all its data (irreversible).
+    Drop {
+        name: String,
+        /// Confirm: the tenant's data is deleted for good.
+        #[arg(long)]
+        force: bool,
+    },
+    /// List tenants.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Parses the command line, runs it, and exits the process with its code.
+pub async fn run<S: MigratorTrait, T: MigratorTrait>(_shared: S, _tenant: T) {
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    let code = match execute::<S, T>(cli).await {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    };
+    std::process::exit(if code == ExitCode::SUCCESS { 0 } else { 1 });
+}
+
+async fn connect(url: Option<String>, verbose: bool) -> Result<DatabaseConnection> {
+    let url = url.ok_or_else(|| crate::Error::Config("set DATABASE_URL or pass -u".to_owned()))?;
+    let mut options = ConnectOptions::new(url);
+    options.sqlx_logging(verbose);
+    Ok(Database::connect(options).await?)
+}
+
+fn default_concurrency(db: &DatabaseConnection) -> usize {
+    let max = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => db
+            .get_postgres_connection_pool()
+            .options()
+            .get_max_connections(),
+        sea_orm::DbBackend::MySql => db
+            .get_mysql_connection_pool()
+            .options()
+            .get_max_connections(),
+        _ => 8,
+    };
+    usize::try_from(max / 2).unwrap_or(1).max(1)
+}
+
+fn print_report(report: &Report, started: Instant) -> ExitCode {
+    for t in &report.tenants {
+        match &t.outcome {
+            Outcome::Ok { changed } => println!("ok      {}  {}", t.tenant, changed.join(", ")),
+            Outcome::Failed {
+                error,
+                last_applied,
+            } => {
+                let cause = std::error::Error::source(error)
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                println!(
+                    "FAILED  {}  {cause} (last applied: {})",
+                    t.tenant,
+                    last_applied.as_deref().unwrap_or("none")
+                );
+            }
+            Outcome::Skipped => println!("skipped {}", t.tenant),
+        }
+    }
+    let ok = report
+        .tenants
+        .iter()
+        .filter(|t| matches!(t.outcome, Outcome::Ok { .. }))
+        .count();
+    let failed = report.failed().count();
+    let skipped = report.tenants.len() - ok - failed;
+    println!(
+        "tenants: {ok} ok, {failed} failed, {skipped} skipped in {:.2?}",
+        started.elapsed()
+    );
+    if report.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+async fn apply_verb<S: MigratorTrait, T: MigratorTrait>(
+    tenancy: &Tenancy,
+    target: Target,
+    verb: Verb,
+) -> Result<ExitCode> {
+    let m: Migrations<T> = tenancy.migrations();
+    if let Some(name) = target.tenant {
+        let changed = m.run(&name, verb).await?;
+        println!("ok      {name}  {}", changed.join(", "));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let db = tenancy.inner();
+    // The shared home holds the tenant registry: it is migrated up and down,
+    // never wiped from here.
+    match verb {
+        Verb::Up(steps) => S::up(db, steps).await?,
+        Verb::Down(steps) if !target.all => S::down(db, steps).await?,
+        Verb::Down(_) => {}
+        _ if target.all => {}
+        _ => {
+            eprintln!("fresh, refresh and reset apply to tenants: pass --tenant NAME or --all");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    println!("ok      (shared)");
+    if !target.all {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let started = Instant::now();
+    let concurrency = target
+        .concurrency
+        .unwrap_or_else(|| default_concurrency(db));
+    let policy = if target.abort_on_failure {
+        OnFailure::Abort
+    } else {
+        OnFailure::Continue
+    };
+    let report = m.run_all(verb, concurrency, policy).await?;
+    Ok(print_report(&report, started))
+}
+
+async fn execute<S: MigratorTrait, T: MigratorTrait>(cli: Cli) -> Result<ExitCode> {
+    let db = connect(cli.database_url, cli.verbose).await?;
+    let tenancy = Tenancy::builder(db).build().await?;
+    let m: Migrations<T> = tenancy.migrations();
+    match cli.command {
+        Command::Up { target, num } => apply_verb::<S, T>(&tenancy, target, Verb::Up(num)).await,
+        Command::Down { target, num } => {
+            apply_verb::<S, T>(&tenancy, target, Verb::Down(Some(num))).await
+        }
+        Command::Fresh(target) => apply_verb::<S, T>(&tenancy, target, Verb::Fresh).await,
+        Command::Refresh(target) => apply_verb::<S, T>(&tenancy, target, Verb::Refresh).await,
+        Command::Reset(target) => apply_verb::<S, T>(&tenancy, target, Verb::Reset).await,
+        Command::Status { target, json } => {
+            let names: Vec<String> = match target.tenant {
+                Some(name) => vec![name],
+                None => tenancy
+                    .list()
+                    .await?
+                    .into_iter()
+                    .map(|t| t.id.to_string())
+                    .collect(),
+            };
+            let mut states = Vec::new();
+            for name in names {
+                states.push(m.status(&name).await?);
+            }
+            if json {
+                let out: Vec<_> = states
+                    .iter()
+                    .map(|s| json!({"tenant": s.tenant.as_str(), "applied": s.applied, "pending": s.pending, "unknown": s.unknown}))
+                    .collect();
+                println!("{}", serde_json::Value::Array(out));
+            } else {
+                for s in &states {
+                    println!(
+                        "{}  applied {}  pending {}  unknown {}",
+                        s.tenant,
+                        s.applied.len(),
+                        s.pending.len(),
+                        s.unknown.len()
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tenant(TenantCommand::Create { name }) => {
+            let applied = m.create_and_migrate(&name).await?;
+            println!("created {name} ({} migrations)", applied.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tenant(TenantCommand::Drop { name, force }) => {
+            if !force {
+                eprintln!("refusing to drop {name}: this deletes all its data; pass --force");
+                return Ok(ExitCode::FAILURE);
+            }
+            tenancy.drop(&name, Irreversibly).await?;
+            println!("dropped {name}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tenant(TenantCommand::List { json }) => {
+            let tenants = tenancy.list().await?;
+            if json {
+                let out: Vec<_> = tenants
+                    .iter()
+                    .map(|t| json!({"name": t.id.as_str(), "status": t.status.as_str(), "created_at": t.created_at.to_rfc3339(), "metadata": t.metadata}))
+                    .collect();
+                println!("{}", serde_json::Value::Array(out));
+            } else {
+                for t in &tenants {
+                    println!(
+                        "{}  {}  {}",
+                        t.id,
+                        t.status.as_str(),
+                        t.created_at.to_rfc3339()
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
