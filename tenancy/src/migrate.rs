@@ -21,6 +21,7 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 
 use crate::{
+    TenantTransaction,
     error::{Error, Result},
     lifecycle::TenantStatus,
     rewrite::Dialect,
@@ -528,8 +529,26 @@ impl<M: MigratorTrait> Migrations<M> {
     /// # Errors
     /// As [`Tenancy::create`], or [`Error::Migration`].
     pub async fn create_and_migrate(&self, name: &str) -> Result<Vec<String>> {
+        self.create_and_migrate_with(name, async |_| Ok(())).await
+    }
+
+    /// [`Migrations::create_and_migrate`], then `seed` in a transaction of
+    /// the new tenant, in the same unit: when seeding fails, the tenant is
+    /// not created.
+    ///
+    /// # Errors
+    /// As [`Tenancy::create`], or [`Error::Migration`] (also for a failed seed).
+    pub async fn create_and_migrate_with<F>(&self, name: &str, seed: F) -> Result<Vec<String>>
+    where
+        F: for<'c> AsyncFnOnce(&'c TenantTransaction) -> std::result::Result<(), DbErr> + Send,
+    {
         let t = &self.tenancy;
         let id = t.tenant_id(name)?;
+        let conn = t.tenant_by_id(id.clone())?;
+        let failed = |e: Error| Error::Migration {
+            tenant: id.to_string(),
+            source: Box::new(e),
+        };
         if t.backend().transactional_ddl() {
             let txn = t.inner().begin().await?;
             t.create_in(&txn, &id).await?;
@@ -537,7 +556,11 @@ impl<M: MigratorTrait> Migrations<M> {
             let result = async {
                 bind_postgres(&txn, &home, t.shared_schema()).await?;
                 M::up(&txn, None).await?;
-                applied::<M, _>(&txn).await
+                let versions = applied::<M, _>(&txn).await?;
+                let seeding = conn.wrap(txn.begin().await?);
+                seed(&seeding).await?;
+                seeding.commit().await?;
+                Ok::<_, Error>(versions)
             }
             .await;
             return match result {
@@ -547,23 +570,25 @@ impl<M: MigratorTrait> Migrations<M> {
                 }
                 Err(e) => {
                     let _ = txn.rollback().await;
-                    Err(Error::Migration {
-                        tenant: id.to_string(),
-                        source: Box::new(e),
-                    })
+                    Err(failed(e))
                 }
             };
         }
         t.create(name).await?;
-        match self.run_id(&id, Verb::Up(None)).await {
-            Ok(versions) => Ok(versions),
-            Err((e, _)) => {
-                if let Err(cleanup) = t.drop(name, crate::Irreversibly).await {
-                    tracing::error!(tenant = %id, error = %cleanup, "could not remove a tenant whose migration failed");
-                }
-                Err(e)
-            }
+        let result = async {
+            let versions = self.run_id(&id, Verb::Up(None)).await.map_err(|(e, _)| e)?;
+            let seeding = conn.begin().await?;
+            seed(&seeding).await.map_err(|e| failed(Error::Db(e)))?;
+            seeding.commit().await?;
+            Ok::<_, Error>(versions)
         }
+        .await;
+        if result.is_err()
+            && let Err(cleanup) = t.drop(name, crate::Irreversibly).await
+        {
+            tracing::error!(tenant = %id, error = %cleanup, "could not remove a tenant whose migration failed");
+        }
+        result
     }
 }
 

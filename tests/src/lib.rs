@@ -255,7 +255,22 @@ impl Fixture {
         .expect("plan inserted");
         let statements: Arc<Mutex<Vec<Captured>>> = Arc::default();
         let sink = statements.clone();
-        let tenancy = Tenancy::builder(db)
+        let mut builder = Tenancy::builder(db);
+        // The tables of the example migrator in `migration/`.
+        for table in [
+            "authors",
+            "categories",
+            "articles",
+            "article_comments",
+            "labels",
+            "article_labels",
+            "attachments",
+            "reactions",
+        ] {
+            builder = builder.table(table, tenancy::Scope::Tenant);
+        }
+        let tenancy = builder
+            .table("billing_plans", tenancy::Scope::Shared)
             .on_statement(move |event| {
                 let mut sink = sink.lock().unwrap_or_else(|p| p.into_inner());
                 sink.push((

@@ -174,7 +174,7 @@ tests! {
     }
     failing_tenant_is_reported_and_others_succeed => |fx| {
         let m = fx.tenancy.migrations::<TenantMigrator>();
-        let names = tenants(&fx, 12).await;
+        let names = tenants(&fx, 50).await;
         let report = m.run_many(ids(&names), Verb::Up(Some(3)), 4, OnFailure::Continue).await;
         assert!(report.is_ok(), "{report:?}");
         let bad = &names[5];
@@ -243,6 +243,30 @@ tests! {
         assert_eq!(err.code(), tenancy::ErrorCode::Migration, "{err}");
         assert!(fx.tenancy.info(&broken).await.expect("info").is_none(), "registry row left");
         assert!(!fx.tenancy.home_exists(&broken).await.expect("home"), "home left");
+        // Seeding runs in the same unit, routed to the new tenant.
+        let seeded = fx.name();
+        fx.tenancy
+            .migrations::<TenantMigrator>()
+            .create_and_migrate_with(&seeded, async |txn| {
+                txn.execute_unprepared("INSERT INTO authors (email, name) VALUES ('s@x', 'Seed')").await?;
+                Ok(())
+            })
+            .await
+            .expect("seeded");
+        assert_eq!(count(&fx, &seeded, "authors").await, 1);
+        let unseeded = fx.name();
+        let err = fx
+            .tenancy
+            .migrations::<TenantMigrator>()
+            .create_and_migrate_with(&unseeded, async |txn| {
+                txn.execute_unprepared("INSERT INTO authors (email, name) VALUES ('s@x', 'Seed')").await?;
+                Err(sea_orm::DbErr::Custom("seed failed".into()))
+            })
+            .await
+            .expect_err("seed fails");
+        assert_eq!(err.code(), tenancy::ErrorCode::Migration, "{err}");
+        assert!(fx.tenancy.info(&unseeded).await.expect("info").is_none());
+        assert!(!fx.tenancy.home_exists(&unseeded).await.expect("home"));
         let taken = fx.tenancy.migrations::<TenantMigrator>().create_and_migrate(&name).await;
         assert!(taken.expect_err("exists").is_exists());
     }

@@ -145,7 +145,7 @@ impl TenantConnection {
         run_transaction(txn, callback).await
     }
 
-    fn wrap(&self, txn: sea_orm::DatabaseTransaction) -> TenantTransaction {
+    pub(crate) fn wrap(&self, txn: sea_orm::DatabaseTransaction) -> TenantTransaction {
         TenantTransaction::new(self.tenant.clone(), self.router.clone(), txn)
     }
 }
