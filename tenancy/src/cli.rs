@@ -222,7 +222,28 @@ async fn apply_verb<S: MigratorTrait, T: MigratorTrait>(
     } else {
         OnFailure::Continue
     };
-    let report = m.run_all(verb, concurrency, policy).await?;
+    // A progress bar on a terminal; plain lines otherwise.
+    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} tenants {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let progress = |report: &crate::TenantReport, total: usize| {
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_message(report.tenant.to_string());
+            bar.inc(1);
+        }
+    };
+    let report = m
+        .run_all_observed(verb, concurrency, policy, &progress)
+        .await?;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
     Ok(print_report(&report, started))
 }
 

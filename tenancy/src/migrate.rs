@@ -378,7 +378,8 @@ impl<M: MigratorTrait> Migrations<M> {
     }
 
     /// Runs `verb` in every active tenant, `concurrency` at a time (at least
-    /// one), and reports each.
+    /// one), and reports each. [`Migrations::run_all_observed`] also calls
+    /// back as each tenant finishes.
     ///
     /// # Errors
     /// A database error listing the tenants; per-tenant failures are in the
@@ -389,6 +390,22 @@ impl<M: MigratorTrait> Migrations<M> {
         concurrency: usize,
         on_failure: OnFailure,
     ) -> Result<Report> {
+        self.run_all_observed(verb, concurrency, on_failure, &|_, _| {})
+            .await
+    }
+
+    /// [`Migrations::run_all`], calling `progress(report, total)` as each
+    /// tenant finishes (for progress bars).
+    ///
+    /// # Errors
+    /// As [`Migrations::run_all`].
+    pub async fn run_all_observed(
+        &self,
+        verb: Verb,
+        concurrency: usize,
+        on_failure: OnFailure,
+        progress: &(dyn Fn(&TenantReport, usize) + Sync),
+    ) -> Result<Report> {
         let tenants: Vec<TenantId> = self
             .tenancy
             .list()
@@ -397,7 +414,9 @@ impl<M: MigratorTrait> Migrations<M> {
             .filter(|t| t.status == TenantStatus::Active)
             .map(|t| t.id)
             .collect();
-        Ok(self.run_many(tenants, verb, concurrency, on_failure).await)
+        Ok(self
+            .run_many_observed(tenants, verb, concurrency, on_failure, progress)
+            .await)
     }
 
     /// Runs `verb` in the given tenants, `concurrency` at a time.
@@ -408,6 +427,19 @@ impl<M: MigratorTrait> Migrations<M> {
         concurrency: usize,
         on_failure: OnFailure,
     ) -> Report {
+        self.run_many_observed(tenants, verb, concurrency, on_failure, &|_, _| {})
+            .await
+    }
+
+    async fn run_many_observed(
+        &self,
+        tenants: Vec<TenantId>,
+        verb: Verb,
+        concurrency: usize,
+        on_failure: OnFailure,
+        progress: &(dyn Fn(&TenantReport, usize) + Sync),
+    ) -> Report {
+        let total = tenants.len();
         // Up to date already: read in batches, not one round trip per tenant.
         let current = match verb {
             Verb::Up(None) => self.up_to_date(&tenants).await.unwrap_or_default(),
@@ -440,11 +472,13 @@ impl<M: MigratorTrait> Migrations<M> {
                         }
                     }
                 };
-                TenantReport {
+                let report = TenantReport {
                     tenant,
                     outcome,
                     elapsed: started.elapsed(),
-                }
+                };
+                progress(&report, total);
+                report
             })
             .buffer_unordered(concurrency.max(1))
             .collect()
