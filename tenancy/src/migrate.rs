@@ -5,6 +5,9 @@
 //!   with an advisory lock, with `SET LOCAL search_path` to the tenant's
 //!   schema (then the shared schema); the migrator is driven with `&txn`. A
 //!   failure leaves the tenant exactly as it was.
+//!   Migrations that declare `use_transaction() == Some(false)` (`CREATE
+//!   INDEX CONCURRENTLY`) make the tenant's run use a dedicated connection
+//!   bound to the tenant (its own `search_path`) instead, like MySQL.
 //! - MySQL: a dedicated one-connection pool whose default database is the
 //!   tenant's, serialized with `GET_LOCK`. MySQL commits each DDL statement:
 //!   a failed run stops at the last good migration, which the report gives.
@@ -222,8 +225,11 @@ impl<M: MigratorTrait> Migrations<M> {
             tenant: tenant.to_string(),
             source: Box::new(e),
         };
+        let outside_transaction = M::migrations()
+            .iter()
+            .any(|m| m.use_transaction() == Some(false));
         match db.get_database_backend() {
-            DbBackend::Postgres => {
+            DbBackend::Postgres if !outside_transaction => {
                 let txn = db
                     .begin()
                     .await
@@ -583,7 +589,10 @@ impl<M: MigratorTrait> Migrations<M> {
             tenant: id.to_string(),
             source: Box::new(e),
         };
-        if t.backend().transactional_ddl() {
+        let outside_transaction = M::migrations()
+            .iter()
+            .any(|m| m.use_transaction() == Some(false));
+        if t.backend().transactional_ddl() && !outside_transaction {
             let txn = t.inner().begin().await?;
             t.create_in(&txn, &id).await?;
             let home = t.rules().home(&id)?;
@@ -644,17 +653,25 @@ async fn bind_postgres<C: ConnectionTrait>(txn: &C, home: &str, shared: &str) ->
     Ok(())
 }
 
-/// MySQL: a named lock per tenant on the migration connection (released
-/// when it closes).
+/// A lock per tenant held by the dedicated migration connection (released
+/// when it closes): `GET_LOCK` on MySQL, a session advisory lock on
+/// PostgreSQL.
 async fn lock(conn: &DatabaseConnection, home: &str) -> Result<()> {
-    if conn.get_database_backend() == DbBackend::MySql {
-        conn.execute_raw(Statement::from_sql_and_values(
+    let key = format!("tenancy:{home}");
+    let stmt = match conn.get_database_backend() {
+        DbBackend::MySql => Statement::from_sql_and_values(
             DbBackend::MySql,
             "SELECT GET_LOCK(?, 3600)",
-            [format!("tenancy:{home}").into()],
-        ))
-        .await?;
-    }
+            [key.into()],
+        ),
+        DbBackend::Postgres => Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_lock(hashtext($1))",
+            [key.into()],
+        ),
+        _ => return Ok(()),
+    };
+    conn.execute_raw(stmt).await?;
     Ok(())
 }
 

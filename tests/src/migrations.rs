@@ -137,6 +137,51 @@ impl MigratorTrait for FailingMigrator {
     }
 }
 
+/// The tenant migrator plus a `CREATE INDEX CONCURRENTLY` migration, which
+/// cannot run in a transaction.
+#[derive(Debug)]
+pub struct ConcurrentIndexMigrator;
+
+#[derive(DeriveMigrationName)]
+struct IndexConcurrently;
+
+#[async_trait::async_trait]
+impl MigrationTrait for IndexConcurrently {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(false)
+    }
+
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let sql = match manager.get_database_backend() {
+            sea_orm::DbBackend::Postgres => {
+                "CREATE INDEX CONCURRENTLY idx_reactions_kind ON reactions (kind)"
+            }
+            _ => "CREATE INDEX idx_reactions_kind ON reactions (kind)",
+        };
+        manager
+            .get_connection()
+            .execute_unprepared(sql)
+            .await
+            .map(drop)
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared("DROP INDEX idx_reactions_kind")
+            .await
+            .map(drop)
+    }
+}
+
+impl MigratorTrait for ConcurrentIndexMigrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut all = TenantMigrator::migrations();
+        all.push(Box::new(IndexConcurrently));
+        all
+    }
+}
+
 macro_rules! tests {
     ($($name:ident => |$fx:ident| $body:block)*) => {
         $(
@@ -270,6 +315,27 @@ tests! {
         let taken = fx.tenancy.migrations::<TenantMigrator>().create_and_migrate(&name).await;
         assert!(taken.expect_err("exists").is_exists());
     }
+}
+
+/// PostgreSQL only (`CREATE INDEX CONCURRENTLY`): a migration that cannot
+/// run in a transaction.
+pub fn migration_outside_transaction(fx: Fixture) -> BoxFuture<'static, ()> {
+    Box::pin(async move {
+        let m = fx.tenancy.migrations::<ConcurrentIndexMigrator>();
+        let names = tenants(&fx, 3).await;
+        let report = m
+            .run_many(ids(&names), Verb::Up(None), 2, OnFailure::Continue)
+            .await;
+        assert!(report.is_ok(), "{report:?}");
+        for name in &names {
+            assert_eq!(m.status(name).await.expect("status").applied.len(), 5);
+        }
+        let fresh = fx.name();
+        m.create_and_migrate(&fresh)
+            .await
+            .expect("create and migrate");
+        assert!(m.status(&fresh).await.expect("status").pending.is_empty());
+    })
 }
 
 /// One `#[tokio::test]` per migration test for a backend.

@@ -67,6 +67,39 @@ impl Backend for Postgres {
         Ok(())
     }
 
+    /// For migrations that cannot run in a transaction (`CREATE INDEX
+    /// CONCURRENTLY`): a dedicated one-connection pool whose `search_path`
+    /// is the tenant's schema, then the shared one. Never the shared pool.
+    async fn migration_pool(
+        &self,
+        db: &DatabaseConnection,
+        home: &str,
+    ) -> Result<DatabaseConnection> {
+        let search_path = format!(
+            "{},{}",
+            Dialect::Postgres.quote(home),
+            Dialect::Postgres.quote(&self.shared_schema)
+        );
+        let options = db
+            .get_postgres_connection_pool()
+            .connect_options()
+            .as_ref()
+            .clone()
+            .options([("search_path", search_path.as_str())]);
+        let pool = sea_orm::sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|e| {
+                crate::Error::Db(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(
+                    std::sync::Arc::new(e),
+                )))
+            })?;
+        Ok(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(
+            pool,
+        ))
+    }
+
     async fn home_exists(&self, db: &DatabaseConnection, home: &str) -> Result<bool> {
         let stmt = Statement::from_sql_and_values(
             DbBackend::Postgres,
