@@ -27,7 +27,7 @@ async fn main() {
     let old = db
         .query_all_raw(sea_orm::Statement::from_string(
             sea_orm::DbBackend::Postgres,
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant_mb%'",
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant_mb%' OR nspname LIKE 'floor_%'",
         ))
         .await
         .expect("catalog");
@@ -99,8 +99,59 @@ async fn main() {
         times.push(started.elapsed());
     }
     times.sort();
+
+    // The floor: the same DDL (pg_dump of a migrated tenant) as one raw
+    // script in one transaction, with the registry row.
+    let dump = std::process::Command::new("pg_dump")
+        .args([
+            "--schema-only",
+            "--no-owner",
+            "--no-privileges",
+            "--schema=tenant_mbc_0",
+        ])
+        .arg(format!("{server}/tenancy_bench"))
+        .output()
+        .expect("pg_dump runs");
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    let script: String = String::from_utf8_lossy(&dump.stdout)
+        .lines()
+        .filter(|l| {
+            !(l.starts_with('\\')
+                || l.starts_with("SET ")
+                || l.starts_with("SELECT pg_catalog")
+                || l.starts_with("--"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let db = tenancy.inner();
+    let mut floor = Vec::new();
+    for i in 0..50 {
+        let sql = script.replace("tenant_mbc_0", &format!("floor_{i}"));
+        let started = Instant::now();
+        let txn = sea_orm::TransactionTrait::begin(db).await.expect("begin");
+        txn.execute_unprepared(&sql).await.expect("floor script");
+        txn.execute_unprepared(&format!(
+            "INSERT INTO tenancy_tenants (name, status, created_at, metadata) \
+             VALUES ('mbf_{i}', 'active', now(), '{{}}')"
+        ))
+        .await
+        .expect("row");
+        txn.commit().await.expect("commit");
+        floor.push(started.elapsed());
+    }
+    floor.sort();
+    let ratio = |a: std::time::Duration, b: std::time::Duration| a.as_secs_f64() / b.as_secs_f64();
     println!(
-        "create_and_migrate: p50 {:.2?}, p95 {:.2?}",
-        times[25], times[47]
+        "create_and_migrate: p50 {:.2?}, p95 {:.2?}; raw DDL floor: p50 {:.2?}, p95 {:.2?}; ratio p50 {:.2}x, p95 {:.2}x",
+        times[25],
+        times[47],
+        floor[25],
+        floor[47],
+        ratio(times[25], floor[25]),
+        ratio(times[47], floor[47]),
     );
 }
