@@ -260,19 +260,11 @@ async fn execute<S: MigratorTrait, T: MigratorTrait>(cli: Cli) -> Result<ExitCod
         Command::Refresh(target) => apply_verb::<S, T>(&tenancy, target, Verb::Refresh).await,
         Command::Reset(target) => apply_verb::<S, T>(&tenancy, target, Verb::Reset).await,
         Command::Status { target, json } => {
-            let names: Vec<String> = match target.tenant {
-                Some(name) => vec![name],
-                None => tenancy
-                    .list()
-                    .await?
-                    .into_iter()
-                    .map(|t| t.id.to_string())
-                    .collect(),
+            let ids: Vec<crate::TenantId> = match target.tenant {
+                Some(name) => vec![tenancy.tenant_id(&name)?],
+                None => tenancy.list().await?.into_iter().map(|t| t.id).collect(),
             };
-            let mut states = Vec::new();
-            for name in names {
-                states.push(m.status(&name).await?);
-            }
+            let states = m.status_many(&ids).await?;
             if json {
                 let out: Vec<_> = states
                     .iter()

@@ -500,65 +500,119 @@ impl<M: MigratorTrait> Migrations<M> {
         Report { tenants }
     }
 
-    /// PostgreSQL: the tenants that have every known version applied, from
-    /// one catalog query and one `UNION ALL` per 500 tenants.
+    /// The tenants that have every known version applied.
     async fn up_to_date(&self, tenants: &[TenantId]) -> Result<Vec<TenantId>> {
-        let t = &self.tenancy;
-        let db = t.inner();
-        if db.get_database_backend() != DbBackend::Postgres || tenants.is_empty() {
+        if self.tenancy.inner().get_database_backend() == DbBackend::Sqlite {
             return Ok(Vec::new());
         }
-        let known: Vec<String> = M::migrations()
-            .iter()
-            .map(|m| m.name().to_owned())
-            .collect();
+        Ok(self
+            .status_many(tenants)
+            .await?
+            .into_iter()
+            .filter(|s| s.pending.is_empty())
+            .map(|s| s.tenant)
+            .collect())
+    }
+
+    /// Where each of `tenants` stands against the migrator. On PostgreSQL
+    /// and MySQL this is one catalog query and one `UNION ALL` per 500
+    /// tenants, not a round trip per tenant; on SQLite each file is read.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn status_many(&self, tenants: &[TenantId]) -> Result<Vec<MigrationState>> {
+        let t = &self.tenancy;
+        let db = t.inner();
+        let backend = db.get_database_backend();
+        let dialect = match backend {
+            DbBackend::Postgres => Dialect::Postgres,
+            DbBackend::MySql => Dialect::MySql,
+            _ => {
+                let mut states = Vec::with_capacity(tenants.len());
+                for id in tenants {
+                    states.push(self.state_of(id).await?);
+                }
+                return Ok(states);
+            }
+        };
         let table = M::migration_table_name().to_string();
-        let mut homes = std::collections::HashMap::new();
+        let mut homes = Vec::with_capacity(tenants.len());
         for id in tenants {
-            homes.insert(t.rules().home(id)?, id.clone());
+            homes.push(t.rules().home(id)?);
         }
-        let names: Vec<String> = homes.keys().cloned().collect();
-        let rows = db
-            .query_all_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT table_schema FROM information_schema.tables WHERE table_name = $1 AND table_schema = ANY($2)",
-                [table.clone().into(), names.into()],
-            ))
-            .await?;
-        let with_table: Vec<String> = rows
-            .iter()
-            .filter_map(|r| r.try_get_by_index::<String>(0).ok())
-            .collect();
+        let mut with_table = Vec::new();
+        for chunk in homes.chunks(500) {
+            let marks = match backend {
+                DbBackend::Postgres => (2..chunk.len() + 2)
+                    .map(|n| format!("${n}"))
+                    .collect::<Vec<_>>(),
+                _ => vec!["?".to_owned(); chunk.len()],
+            };
+            let first = if backend == DbBackend::Postgres {
+                "$1"
+            } else {
+                "?"
+            };
+            let sql = format!(
+                "SELECT table_schema FROM information_schema.tables WHERE table_name = {first} AND table_schema IN ({})",
+                marks.join(", ")
+            );
+            let values =
+                std::iter::once(table.clone().into()).chain(chunk.iter().map(|h| h.clone().into()));
+            let rows = db
+                .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+                .await?;
+            with_table.extend(
+                rows.iter()
+                    .filter_map(|r| r.try_get_by_index::<String>(0).ok()),
+            );
+        }
         let mut applied: std::collections::HashMap<String, Vec<String>> = Default::default();
         for chunk in with_table.chunks(500) {
+            // Homes passed validation: ASCII letters, digits, `_`, `-` only.
             let sql = chunk
                 .iter()
                 .map(|home| {
                     format!(
-                        "SELECT CAST('{home}' AS text), version FROM {}.{}",
-                        Dialect::Postgres.quote(home),
-                        Dialect::Postgres.quote(&table)
+                        "SELECT CAST('{home}' AS CHAR(64)), version FROM {}.{}",
+                        dialect.quote(home),
+                        dialect.quote(&table)
                     )
                 })
                 .collect::<Vec<_>>()
                 .join(" UNION ALL ");
             for row in db
-                .query_all_raw(Statement::from_string(DbBackend::Postgres, sql))
+                .query_all_raw(Statement::from_string(backend, sql))
                 .await?
             {
                 let home: String = row.try_get_by_index(0)?;
                 let version: String = row.try_get_by_index(1)?;
-                applied.entry(home).or_default().push(version);
+                applied
+                    .entry(home.trim_end().to_owned())
+                    .or_default()
+                    .push(version);
             }
         }
-        Ok(homes
-            .into_iter()
-            .filter(|(home, _)| {
-                applied
-                    .get(home)
-                    .is_some_and(|versions| known.iter().all(|k| versions.contains(k)))
+        let known: Vec<String> = M::migrations()
+            .iter()
+            .map(|m| m.name().to_owned())
+            .collect();
+        Ok(tenants
+            .iter()
+            .zip(homes)
+            .map(|(id, home)| {
+                let rows = applied.remove(&home).unwrap_or_default();
+                MigrationState {
+                    tenant: id.clone(),
+                    applied: known.iter().filter(|v| rows.contains(v)).cloned().collect(),
+                    pending: known
+                        .iter()
+                        .filter(|v| !rows.contains(v))
+                        .cloned()
+                        .collect(),
+                    unknown: rows.into_iter().filter(|v| !known.contains(v)).collect(),
+                }
             })
-            .map(|(_, id)| id)
             .collect())
     }
 

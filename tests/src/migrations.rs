@@ -236,6 +236,12 @@ tests! {
                 assert_eq!(last_applied.as_deref(), Some(versions()[2].as_str()));
             }
         }
+        // The batched status agrees with the per-tenant one.
+        let states = m.status_many(&ids(&names)).await.expect("status");
+        for (name, state) in names.iter().zip(&states) {
+            assert_eq!(state, &m.status(name).await.expect("status"));
+            assert_eq!(state.pending.len(), usize::from(name == bad), "{name}");
+        }
         // The failed tenant is exactly as it was: three versions, its data.
         let state = m.status(bad).await.expect("status");
         assert_eq!(state.applied, versions()[..3]);
