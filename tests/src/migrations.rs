@@ -182,6 +182,56 @@ impl MigratorTrait for ConcurrentIndexMigrator {
     }
 }
 
+/// A migrator written with `Schema::create_table_from_entity`.
+#[derive(Debug)]
+pub struct EntityMigrator;
+
+#[derive(DeriveMigrationName)]
+struct TagsFromEntity;
+
+#[async_trait::async_trait]
+impl MigrationTrait for TagsFromEntity {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let schema = sea_orm::Schema::new(manager.get_database_backend());
+        manager
+            .create_table(schema.create_table_from_entity(crate::tag::Entity))
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(crate::tag::Entity).to_owned())
+            .await
+    }
+}
+
+impl MigratorTrait for EntityMigrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(TagsFromEntity)]
+    }
+}
+
+/// The tables of the shared home, to prove tenant runs leave it alone.
+async fn shared_tables(fx: &Fixture) -> Vec<String> {
+    let sql = match fx.kind {
+        Kind::Postgres => {
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
+        }
+        Kind::MySql => {
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY 1"
+        }
+        Kind::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1",
+    };
+    fx.tenancy
+        .inner()
+        .query_all_raw(Statement::from_string(fx.kind.backend(), sql))
+        .await
+        .expect("catalog")
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).expect("name"))
+        .collect()
+}
+
 macro_rules! tests {
     ($($name:ident => |$fx:ident| $body:block)*) => {
         $(
@@ -194,9 +244,23 @@ macro_rules! tests {
 }
 
 tests! {
+    entity_migrations_route_like_queries => |fx| {
+        let m = fx.tenancy.migrations::<EntityMigrator>();
+        let name = tenants(&fx, 1).await.remove(0);
+        m.run(&name, Verb::Up(None)).await.expect("up");
+        let conn = fx.tenancy.tenant(&name).expect("valid");
+        sea_orm::ActiveModelTrait::insert(
+            crate::tag::ActiveModel { id: sea_orm::Set(1), name: sea_orm::Set("t".into()) },
+            &conn,
+        )
+        .await
+        .expect("the migrated table is where queries go");
+        assert_eq!(count(&fx, &name, "tags").await, 1);
+    }
     verbs_on_one_tenant => |fx| {
         let m = fx.tenancy.migrations::<TenantMigrator>();
         let name = tenants(&fx, 1).await.remove(0);
+        let shared_before = shared_tables(&fx).await;
         let all = versions();
         assert_eq!(m.status(&name).await.expect("status").pending, all);
         assert_eq!(m.run(&name, Verb::Up(None)).await.expect("up"), all);
@@ -214,6 +278,15 @@ tests! {
         m.run(&name, Verb::Refresh).await.expect("refresh");
         m.run(&name, Verb::Reset).await.expect("reset");
         assert_eq!(m.status(&name).await.expect("status").applied, Vec::<String>::new());
+        // The shared home saw none of it (other tests may add their own
+        // tables meanwhile, never remove ours).
+        let shared_after = shared_tables(&fx).await;
+        for table in &shared_before {
+            assert!(shared_after.contains(table), "{table} left the shared home");
+        }
+        for table in ["authors", "articles", "seaql_migrations"] {
+            assert!(!shared_after.iter().any(|t| t == table), "{table} landed in the shared home");
+        }
         let ghost = fx.name();
         assert!(m.run(&ghost, Verb::Up(None)).await.expect_err("unknown").is_not_found());
     }
@@ -350,7 +423,8 @@ macro_rules! migration_tests {
     ($kind:ident) => {
         $crate::migration_tests!(@each $kind;
             verbs_on_one_tenant failing_tenant_is_reported_and_others_succeed
-            concurrent_runners_apply_each_version_once create_and_migrate_is_one_unit);
+            concurrent_runners_apply_each_version_once create_and_migrate_is_one_unit
+            entity_migrations_route_like_queries);
     };
     (@each $kind:ident; $($test:ident)*) => {
         mod migrations {
