@@ -63,11 +63,13 @@ fn lifecycle_and_migrations_from_the_command_line() {
             "{tenant}"
         );
         assert_eq!(tenant["pending"].as_array().map(Vec::len), Some(0));
+        assert_eq!(tenant["drift"], "current");
     }
 
     cli.ok(&["down", "--tenant", "acme", "-n", "2"]);
     let status = cli.json(&["status", "--tenant", "acme", "--json"]);
     assert_eq!(status[0]["pending"].as_array().map(Vec::len), Some(2));
+    assert_eq!(status[0]["drift"], "behind");
     let out = cli.ok(&["up", "--all", "--concurrency", "2"]);
     assert!(out.contains("tenants: 2 ok, 0 failed"), "{out}");
     cli.ok(&["fresh", "--tenant", "globex"]);

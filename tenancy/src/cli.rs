@@ -178,10 +178,30 @@ fn print_report(report: &Report, started: Instant) -> ExitCode {
         "tenants: {ok} ok, {failed} failed, {skipped} skipped in {:.2?}",
         started.elapsed()
     );
+    println!(
+        "{:<10} {:>6} {:>8} {:>8} {:>10}",
+        "", "ok", "failed", "skipped", "time"
+    );
+    println!(
+        "{:<10} {ok:>6} {failed:>8} {skipped:>8} {:>10.2?}",
+        "tenants",
+        started.elapsed()
+    );
     if report.is_ok() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// How a tenant stands: `current`, `behind` (pending versions), `ahead`
+/// (versions the migrator does not know) or `diverged` (both).
+fn drift(state: &crate::MigrationState) -> &'static str {
+    match (state.pending.is_empty(), state.unknown.is_empty()) {
+        (true, true) => "current",
+        (false, true) => "behind",
+        (true, false) => "ahead",
+        (false, false) => "diverged",
     }
 }
 
@@ -268,14 +288,15 @@ async fn execute<S: MigratorTrait, T: MigratorTrait>(cli: Cli) -> Result<ExitCod
             if json {
                 let out: Vec<_> = states
                     .iter()
-                    .map(|s| json!({"tenant": s.tenant.as_str(), "applied": s.applied, "pending": s.pending, "unknown": s.unknown}))
+                    .map(|s| json!({"tenant": s.tenant.as_str(), "drift": drift(s), "applied": s.applied, "pending": s.pending, "unknown": s.unknown}))
                     .collect();
                 println!("{}", serde_json::Value::Array(out));
             } else {
                 for s in &states {
                     println!(
-                        "{}  applied {}  pending {}  unknown {}",
+                        "{}  {}  applied {}  pending {}  unknown {}",
                         s.tenant,
+                        drift(s),
                         s.applied.len(),
                         s.pending.len(),
                         s.unknown.len()
