@@ -225,9 +225,7 @@ impl<M: MigratorTrait> Migrations<M> {
             tenant: tenant.to_string(),
             source: Box::new(e),
         };
-        let outside_transaction = M::migrations()
-            .iter()
-            .any(|m| m.use_transaction() == Some(false));
+        let outside_transaction = outside_transaction::<M>();
         match db.get_database_backend() {
             DbBackend::Postgres if !outside_transaction => {
                 let txn = db
@@ -643,9 +641,7 @@ impl<M: MigratorTrait> Migrations<M> {
             tenant: id.to_string(),
             source: Box::new(e),
         };
-        let outside_transaction = M::migrations()
-            .iter()
-            .any(|m| m.use_transaction() == Some(false));
+        let outside_transaction = outside_transaction::<M>();
         if t.backend().transactional_ddl() && !outside_transaction {
             let txn = t.inner().begin().await?;
             t.create_in(&txn, &id).await?;
@@ -687,6 +683,13 @@ impl<M: MigratorTrait> Migrations<M> {
         }
         result
     }
+}
+
+/// Whether a migration of `M` declares it cannot run in a transaction.
+fn outside_transaction<M: MigratorTrait>() -> bool {
+    M::migrations()
+        .iter()
+        .any(|m| m.use_transaction() == Some(false))
 }
 
 /// Binds a PostgreSQL transaction to a tenant: a per-tenant advisory lock

@@ -77,6 +77,13 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
     async fn home_exists(&self, db: &DatabaseConnection, home: &str) -> Result<bool>;
 }
 
+/// A sqlx error from a pool this crate opens, as the `DbErr` SeaORM gives.
+pub(crate) fn sqlx_err(err: sea_orm::sqlx::Error) -> Error {
+    Error::Db(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(
+        std::sync::Arc::new(err),
+    )))
+}
+
 /// Backend-specific settings from the builder.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct BackendOptions {

@@ -76,11 +76,7 @@ impl Backend for MySql {
             .max_connections(1)
             .connect_with(options)
             .await
-            .map_err(|e| {
-                Error::Db(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(
-                    std::sync::Arc::new(e),
-                )))
-            })?;
+            .map_err(super::sqlx_err)?;
         Ok(sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool(pool))
     }
 

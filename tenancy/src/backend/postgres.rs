@@ -90,11 +90,7 @@ impl Backend for Postgres {
             .max_connections(1)
             .connect_with(options)
             .await
-            .map_err(|e| {
-                crate::Error::Db(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(
-                    std::sync::Arc::new(e),
-                )))
-            })?;
+            .map_err(super::sqlx_err)?;
         Ok(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(
             pool,
         ))

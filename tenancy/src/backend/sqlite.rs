@@ -11,7 +11,7 @@ use std::{
 
 use lru::LruCache;
 use sea_orm::{
-    DatabaseConnection, DbErr, RuntimeErr, SqlxSqliteConnector,
+    DatabaseConnection, DbErr, SqlxSqliteConnector,
     sqlx::{
         self,
         sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions},
@@ -19,7 +19,7 @@ use sea_orm::{
 };
 use tokio::sync::OnceCell;
 
-use super::Backend;
+use super::{Backend, sqlx_err};
 use crate::{
     error::{Error, Result},
     rewrite::{Dialect, Route},
@@ -65,10 +65,6 @@ impl std::fmt::Debug for Sqlite {
             .field("dir", &self.dir)
             .finish_non_exhaustive()
     }
-}
-
-fn sqlx_err(err: sqlx::Error) -> Error {
-    Error::Db(DbErr::Conn(RuntimeErr::SqlxError(Arc::new(err))))
 }
 
 fn io_err(what: &str, path: &Path, err: std::io::Error) -> Error {
