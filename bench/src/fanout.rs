@@ -1,0 +1,462 @@
+//! Tenant fan-out on PostgreSQL: the statement mix round-robin over many
+//! tenants on one pool, against `SET search_path` per checkout and an LRU
+//! of per-tenant pools, at several prepared-statement cache capacities.
+
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+};
+
+use futures_util::{StreamExt, TryStreamExt, stream};
+use sea_orm::{
+    ConnAcquireErr, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Schema, Statement,
+    TransactionTrait,
+    sqlx::{AssertSqlSafe, Executor, SqlSafeStr},
+};
+use tenancy::{Irreversibly, Tenancy, TenantId};
+use tenancy_tests::{Kind, post};
+
+use crate::{
+    PG_URL,
+    baselines::{PoolLru, SearchPath},
+    measure::{Result, Rounds, Timing, mib, proc_status, table, throughput},
+    mix::{self, Op},
+    setup::{PoolSpec, plan_id, prepare},
+};
+
+/// `tenancy-bench fanout`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    #[command(flatten)]
+    timing: Timing,
+    /// Tenant counts (each a column of cells, all interleaved per round).
+    #[arg(long, value_delimiter = ',', default_values_t = [1usize, 100, 1000, 10000])]
+    tenants: Vec<usize>,
+    /// Statement cache capacities of the library's pool; the first is the
+    /// one the baselines are compared with (sqlx's default is 100).
+    #[arg(long, value_delimiter = ',', default_values_t = [100usize, 0, 1000, 5000])]
+    caches: Vec<usize>,
+    /// Rows in each tenant's `posts`.
+    #[arg(long, default_value_t = 50)]
+    rows: i32,
+    /// Pools kept open by the per-tenant-pool baseline.
+    #[arg(long, default_value_t = 50)]
+    lru: usize,
+    /// Skip the baselines.
+    #[arg(long)]
+    no_baselines: bool,
+    /// Only create (or complete) the bench tenants.
+    #[arg(long)]
+    setup_only: bool,
+    /// Drop every bench tenant (`fb_*`) and exit.
+    #[arg(long)]
+    cleanup: bool,
+    /// PostgreSQL database (created when missing).
+    #[arg(long, env = "TENANCY_BENCH_PG_URL", default_value = PG_URL)]
+    pg_url: String,
+}
+
+/// The name of bench tenant `i`.
+pub(crate) fn name(i: usize) -> String {
+    format!("fb_{i:05}")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Variant {
+    Library(usize),
+    SearchPath,
+    PoolLru,
+}
+
+pub(crate) async fn run(args: Args) -> Result<()> {
+    prepare(Kind::Postgres, &args.pg_url).await?;
+    let admin = PoolSpec::new(&args.pg_url, 4).open().await?;
+    let tenancy = Tenancy::builder(admin.clone()).build().await?;
+    if args.cleanup {
+        return cleanup(&tenancy).await;
+    }
+    let most = args.tenants.iter().copied().max().unwrap_or(1);
+    let plan = plan_id(&admin, "bench-fanout").await?;
+    ensure_tenants(&tenancy, most, args.rows, plan).await?;
+    if args.setup_only {
+        return Ok(());
+    }
+    let t = args.timing;
+    println!(
+        "fanout: {} tasks, library pool of {}, {} rounds of {}s per cell after {}s warm-up, \
+         {} rows per tenant, per-tenant pools: LRU of {}\n",
+        t.tasks, t.pool, t.rounds, t.secs, t.warmup, args.rows, args.lru
+    );
+    let mut variants: Vec<Variant> = args.caches.iter().map(|c| Variant::Library(*c)).collect();
+    if !args.no_baselines {
+        variants.extend([Variant::SearchPath, Variant::PoolLru]);
+    }
+    let ids: Arc<Vec<TenantId>> = Arc::new(
+        (0..most)
+            .map(|i| tenancy.tenant_id(&name(i)))
+            .collect::<tenancy::Result<_>>()?,
+    );
+    let cells = args.tenants.len() * variants.len();
+    let mut ops = vec![Rounds::default(); cells];
+    let mut server = vec![Rounds::default(); cells];
+    for round in 0..t.rounds {
+        for (ni, &n) in args.tenants.iter().enumerate() {
+            for (vi, &variant) in variants.iter().enumerate() {
+                let cell = Cell {
+                    args: &args,
+                    n,
+                    ids: ids.clone(),
+                    plan,
+                };
+                let (rate, rss) = cell.run(variant).await?;
+                eprintln!("round {round}: {n} tenants, {variant:?}: {rate:.0} ops/s");
+                ops[ni * variants.len() + vi].push(rate);
+                server[ni * variants.len() + vi].push(rss as f64);
+            }
+        }
+    }
+    report(&args, &variants, &ops, &server);
+    admin.close().await?;
+    Ok(())
+}
+
+fn report(args: &Args, variants: &[Variant], ops: &[Rounds], server: &[Rounds]) {
+    let width = variants.len();
+    let label = |v: &Variant| match v {
+        Variant::Library(c) => format!("tenancy, cache {c}"),
+        Variant::SearchPath => "(a) `SET search_path` per checkout".to_owned(),
+        Variant::PoolLru => format!("(b) pool per tenant, LRU {}", args.lru),
+    };
+    let mut header = vec!["tenants".to_owned()];
+    header.extend(variants.iter().map(label));
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let rows: Vec<Vec<String>> = args
+        .tenants
+        .iter()
+        .enumerate()
+        .map(|(ni, n)| {
+            let mut row = vec![n.to_string()];
+            row.extend((0..width).map(|vi| ops[ni * width + vi].ops()));
+            row
+        })
+        .collect();
+    println!("Throughput (ops/s, mean of rounds ±half range):\n");
+    table(&header, &rows);
+
+    // Ratios of each library cache against its own 1-tenant cell and the baselines.
+    let find = |v: Variant| variants.iter().position(|x| *x == v);
+    let sp = find(Variant::SearchPath);
+    let lru = find(Variant::PoolLru);
+    let single = args.tenants.iter().position(|n| *n == 1);
+    let mut rows = Vec::new();
+    for (ni, n) in args.tenants.iter().enumerate() {
+        for (vi, v) in variants.iter().enumerate() {
+            let Variant::Library(cache) = v else { continue };
+            let lib = &ops[ni * width + vi];
+            let vs = |other: Option<usize>| {
+                other.map_or_else(String::new, |oi| lib.ratio(&ops[ni * width + oi]).times())
+            };
+            let vs_single =
+                single.map_or_else(String::new, |si| lib.ratio(&ops[si * width + vi]).times());
+            rows.push(vec![
+                n.to_string(),
+                cache.to_string(),
+                vs_single,
+                vs(sp),
+                vs(lru),
+                mib(server[ni * width + vi].mean()),
+            ]);
+        }
+        if let Some(si) = sp {
+            rows.push(vec![
+                n.to_string(),
+                "(a)".to_owned(),
+                String::new(),
+                String::new(),
+                String::new(),
+                mib(server[ni * width + si].mean()),
+            ]);
+        }
+    }
+    println!("Ratios, round by round (mean, range), and server memory:\n");
+    table(
+        &[
+            "tenants",
+            "statement cache",
+            "vs same cache at 1 tenant",
+            "vs (a)",
+            "vs (b)",
+            "server backends' private memory (RssAnon, sum)",
+        ],
+        &rows,
+    );
+}
+
+/// One throughput cell: a fresh pool, so no variant inherits another's
+/// statement cache or connections.
+struct Cell<'a> {
+    args: &'a Args,
+    n: usize,
+    ids: Arc<Vec<TenantId>>,
+    plan: i32,
+}
+
+impl Cell<'_> {
+    /// Operations per second and the private memory of the server
+    /// processes behind the pool at the end (0 when not known).
+    async fn run(&self, variant: Variant) -> Result<(f64, u64)> {
+        let t = self.args.timing;
+        let (n, rows, plan) = (self.n as u64, self.args.rows, self.plan);
+        let url = self.args.pg_url.as_str();
+        match variant {
+            Variant::Library(cache) => {
+                let app = "tenancy-bench-lib";
+                let db = PoolSpec {
+                    statement_cache: cache,
+                    app,
+                    ..PoolSpec::new(url, t.pool)
+                }
+                .open()
+                .await?;
+                let tenancy = Tenancy::builder(db.clone())
+                    .install_registry(false)
+                    .build()
+                    .await?;
+                if cache >= 4 * self.n {
+                    prewarm(&db, &tenancy, &self.ids[..self.n], t.pool, rows, plan).await?;
+                }
+                let ids = self.ids.clone();
+                let rate = throughput(t, move |k| {
+                    let (i, op) = Op::of_mix(k, n);
+                    let conn = tenancy.tenant_by_id(ids[i].clone());
+                    async move { mix::run(&conn?, op, k, rows, plan).await }
+                })
+                .await?;
+                let rss = backends_rss(&db, app).await?;
+                db.close().await?;
+                Ok((rate, rss))
+            }
+            Variant::SearchPath => {
+                let app = "tenancy-bench-sp";
+                let db = PoolSpec {
+                    app,
+                    ..PoolSpec::new(url, t.pool)
+                }
+                .open()
+                .await?;
+                let pool = db.get_postgres_connection_pool().clone();
+                let homes: Arc<Vec<String>> =
+                    Arc::new((0..self.n).map(|i| format!("tenant_{}", name(i))).collect());
+                let rate = throughput(t, move |k| {
+                    let (i, op) = Op::of_mix(k, n);
+                    let (pool, homes) = (pool.clone(), homes.clone());
+                    async move {
+                        let conn = SearchPath::checkout(&pool, &homes[i]).await?;
+                        mix::run(&conn, op, k, rows, plan).await
+                    }
+                })
+                .await?;
+                let rss = backends_rss(&db, app).await?;
+                db.close().await?;
+                Ok((rate, rss))
+            }
+            Variant::PoolLru => {
+                // The same connection budget as the one pool, split over
+                // the pools that can be open at once.
+                let open = self.n.min(self.args.lru).max(1) as u32;
+                let per_pool = (t.pool / open).max(1);
+                let lru = Arc::new(PoolLru::new(url, self.args.lru, per_pool, 100));
+                let homes: Arc<Vec<String>> =
+                    Arc::new((0..self.n).map(|i| format!("tenant_{}", name(i))).collect());
+                let pools = lru.clone();
+                let rate = throughput(t, move |k| {
+                    let (i, op) = Op::of_mix(k, n);
+                    let (lru, homes) = (pools.clone(), homes.clone());
+                    async move {
+                        loop {
+                            let db = lru.get(i, &homes[i]).await?;
+                            match mix::run(&db, op, k, rows, plan).await {
+                                // Evicted and closed between get and use.
+                                Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed)) => {
+                                    continue;
+                                }
+                                done => return done,
+                            }
+                        }
+                    }
+                })
+                .await?;
+                lru.close().await;
+                Ok((rate, 0))
+            }
+        }
+    }
+}
+
+/// Prepares every statement of the mix for every tenant on every
+/// connection of `db`, so a cache large enough to hold them starts warm
+/// (a timed warm-up would need minutes to visit thousands of statement
+/// texts on each of 16 connections).
+async fn prewarm(
+    db: &DatabaseConnection,
+    tenancy: &Tenancy,
+    ids: &[TenantId],
+    size: u32,
+    rows: i32,
+    plan: i32,
+) -> Result<()> {
+    let Some(first) = ids.first() else {
+        return Ok(());
+    };
+    // The exact routed SQL of each statement kind for the first tenant.
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = seen.clone();
+    let capture = Tenancy::builder(db.clone())
+        .install_registry(false)
+        .on_statement(move |e| {
+            sink.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(e.routed.to_owned());
+        })
+        .build()
+        .await?;
+    let conn = capture.tenant_by_id(first.clone())?;
+    for op in Op::ALL {
+        mix::run(&conn, op, 0, rows, plan).await?;
+    }
+    let templates = std::mem::take(&mut *seen.lock().unwrap_or_else(|p| p.into_inner()));
+    let home0 = conn.home().to_owned();
+    let mut texts = Vec::with_capacity(templates.len() * ids.len());
+    for id in ids {
+        let home = tenancy.home_of(id.as_str())?;
+        texts.extend(templates.iter().map(|s| s.replace(&home0, &home)));
+    }
+    let pool = db.get_postgres_connection_pool();
+    let mut conns = Vec::new();
+    for _ in 0..size {
+        conns.push(pool.acquire().await?);
+    }
+    let texts = &texts;
+    futures_util::future::try_join_all(conns.iter_mut().map(|c| async move {
+        for text in texts {
+            (&mut **c)
+                .prepare(AssertSqlSafe(text.clone()).into_sql_str())
+                .await?;
+        }
+        Ok::<_, sea_orm::sqlx::Error>(())
+    }))
+    .await?;
+    Ok(())
+}
+
+/// The summed `RssAnon` of the server processes of pool `app` (0 when the
+/// server's `/proc` is not readable from here).
+async fn backends_rss(db: &DatabaseConnection, app: &str) -> Result<u64> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pid FROM pg_stat_activity WHERE application_name = $1",
+            [app.into()],
+        ))
+        .await?;
+    let mut total = 0;
+    for row in rows {
+        let pid: i32 = row.try_get_by_index(0)?;
+        total += u32::try_from(pid)
+            .ok()
+            .and_then(|pid| proc_status(Some(pid), "RssAnon"))
+            .unwrap_or(0);
+    }
+    Ok(total)
+}
+
+/// Creates the bench tenants `fb_00000 ..` up to `n` that are missing
+/// (registry row and schema through the library, then `posts` with `rows`
+/// rows in batches of raw DDL), leaving complete ones alone.
+pub(crate) async fn ensure_tenants(
+    tenancy: &Tenancy,
+    n: usize,
+    rows: i32,
+    plan: i32,
+) -> Result<()> {
+    let db = tenancy.inner();
+    let names = |sql: &str| {
+        let sql = sql.to_owned();
+        async move {
+            let rows = db
+                .query_all_raw(Statement::from_string(DbBackend::Postgres, sql))
+                .await?;
+            rows.iter()
+                .map(|r| r.try_get_by_index::<String>(0))
+                .collect::<Result<HashSet<String>, _>>()
+        }
+    };
+    let registered = names("SELECT name FROM tenancy_tenants WHERE name LIKE 'fb\\_%'").await?;
+    let ready = names(
+        "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relname = 'posts' AND c.relkind = 'r' AND n.nspname LIKE 'tenant\\_fb\\_%'",
+    )
+    .await?;
+    let missing: Vec<String> = (0..n)
+        .map(name)
+        .filter(|t| !registered.contains(t))
+        .collect();
+    if !missing.is_empty() {
+        eprintln!("creating {} bench tenants", missing.len());
+        stream::iter(missing)
+            .map(|t| async move {
+                // A home left without its row by an interrupted setup.
+                let home = tenancy.home_of(&t)?;
+                db.execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{home}\" CASCADE"))
+                    .await?;
+                tenancy.create(&t).await.map(|_| ())
+            })
+            .buffer_unordered(4)
+            .try_collect::<Vec<()>>()
+            .await?;
+    }
+    let create = DbBackend::Postgres
+        .build(&Schema::new(DbBackend::Postgres).create_table_from_entity(post::Entity))
+        .sql;
+    let todo: Vec<String> = (0..n)
+        .map(name)
+        .filter(|t| !ready.contains(&format!("tenant_{t}")))
+        .collect();
+    if !todo.is_empty() {
+        eprintln!("filling {} bench tenants", todo.len());
+    }
+    for batch in todo.chunks(100) {
+        let mut script = String::new();
+        for t in batch {
+            let conn = tenancy.tenant(t)?;
+            let home = conn.home();
+            script.push_str(&conn.routed_sql(&create)?);
+            script.push_str(&format!(
+                ";\nINSERT INTO \"{home}\".\"posts\" (\"title\", \"status\", \"plan_id\") \
+                 SELECT 'post ' || g, 'published', {plan} FROM generate_series(1, {rows}) AS g;\n"
+            ));
+        }
+        let txn = db.begin().await?;
+        txn.execute_unprepared(&script).await?;
+        txn.commit().await?;
+    }
+    Ok(())
+}
+
+/// Drops every bench tenant.
+async fn cleanup(tenancy: &Tenancy) -> Result<()> {
+    let names: Vec<String> = tenancy
+        .list()
+        .await?
+        .into_iter()
+        .map(|t| t.id.to_string())
+        .filter(|t| t.starts_with("fb_"))
+        .collect();
+    eprintln!("dropping {} bench tenants", names.len());
+    stream::iter(names)
+        .map(|t| async move { tenancy.drop(&t, Irreversibly).await })
+        .buffer_unordered(2)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(())
+}
