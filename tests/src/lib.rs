@@ -11,10 +11,13 @@
 //! The databases named in the URLs are created when missing.
 
 pub mod behaviour;
+pub mod corpus;
 pub mod entities;
 pub mod matrix;
 pub mod migrations;
 pub mod oracle;
+pub mod pgbouncer;
+pub mod soak;
 
 use std::{
     sync::{
