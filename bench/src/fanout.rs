@@ -183,7 +183,7 @@ fn report(args: &Args, variants: &[Variant], ops: &[Rounds], server: &[Rounds]) 
         &[
             "tenants",
             "statement cache",
-            "vs same cache at 1 tenant",
+            "vs 1 tenant (first cache)",
             "vs (a)",
             "vs (b)",
             "server backends' private memory (RssAnon, sum)",
