@@ -32,7 +32,7 @@ async fn isolation_soak_through_pgbouncer_transaction_pooling() {
     };
     let db_name = url.rsplit('/').next().unwrap_or_default();
     let db_name = db_name.split('?').next().unwrap_or(db_name);
-    let pooled = soak::connect(kind, &url, &bouncer.url(db_name), 24, false)
+    let pooled = soak::connect(kind, &url, &bouncer.url(db_name), 16, false)
         .await
         .unwrap_or_else(|e| panic!("through PgBouncer: {e}\n{}", bouncer.log()));
     let direct = soak::server(kind, 4).await.expect("reachable");

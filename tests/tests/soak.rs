@@ -12,7 +12,7 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 
 async fn soak(kind: Kind) {
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(db) = soak::server(kind, 24).await else {
+    let Some(db) = soak::server(kind, 16).await else {
         return;
     };
     let soak = Soak::build(db).await.expect("tenancy builds");

@@ -296,7 +296,7 @@ impl Worker {
         let rows = post::Entity::find()
             .filter(post::Column::Status.eq(post::Status::Published))
             .order_by_desc(post::Column::Id)
-            .limit(50)
+            .limit(20)
             .all(conn)
             .await?;
         self.all_owned(t, "select", rows.iter().map(|p| p.title.as_str()));
@@ -476,6 +476,7 @@ impl Worker {
         let own = self.own_prefix(t);
         let mut mine = Vec::new();
         let mut rows = post::Entity::find()
+            .filter(post::Column::Title.starts_with(own.as_str()))
             .order_by_asc(post::Column::Id)
             .stream(conn)
             .await?;
@@ -494,7 +495,7 @@ impl Worker {
         let result: Step<Vec<String>> = async {
             let stmt = Statement::from_string(
                 self.kind.backend(),
-                "SELECT title FROM posts ORDER BY id DESC",
+                "SELECT title FROM posts ORDER BY id DESC LIMIT 25",
             );
             let mut rows = txn.stream_raw(stmt).await?;
             let mut titles = Vec::new();
