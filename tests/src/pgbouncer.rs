@@ -102,6 +102,23 @@ impl PgBouncer {
     /// When the binary is missing or PgBouncer does not come up (its log is
     /// in the message).
     pub fn start(upstream_url: &str) -> Result<PgBouncer, String> {
+        PgBouncer::start_with(
+            upstream_url,
+            &[
+                ("default_pool_size", "20"),
+                // Prepared statements never outlive a transaction.
+                ("server_reset_query", "DEALLOCATE ALL"),
+                ("server_reset_query_always", "1"),
+            ],
+        )
+    }
+
+    /// [`PgBouncer::start`] with `settings` for its `[pgbouncer]` section
+    /// (pool mode transaction, trust authentication and the port are fixed).
+    ///
+    /// # Errors
+    /// As [`PgBouncer::start`].
+    pub fn start_with(upstream_url: &str, settings: &[(&str, &str)]) -> Result<PgBouncer, String> {
         let bin = binary().ok_or("pgbouncer is not installed (apt-get install pgbouncer)")?;
         let up = parse(upstream_url)?;
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -128,17 +145,18 @@ impl PgBouncer {
              auth_file = {auth}\n\
              pool_mode = transaction\n\
              max_client_conn = 1000\n\
-             default_pool_size = 20\n\
              ignore_startup_parameters = extra_float_digits\n\
-             server_reset_query = DEALLOCATE ALL\n\
-             server_reset_query_always = 1\n\
              logfile = {log}\n\
-             admin_users = {user}\n",
+             admin_users = {user}\n{extra}",
             host = up.host,
             uport = up.port,
             user = up.user,
             auth = auth.display(),
             log = log.display(),
+            extra = settings
+                .iter()
+                .map(|(k, v)| format!("{k} = {v}\n"))
+                .collect::<String>(),
         );
         std::fs::write(&config, ini).map_err(|e| e.to_string())?;
         let mut cmd = Command::new(bin);
@@ -214,4 +232,13 @@ impl Drop for PgBouncer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The installed PgBouncer's version (major, minor).
+pub fn version() -> Option<(u32, u32)> {
+    let out = Command::new(binary()?).arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v = text.split_whitespace().nth(1)?;
+    let mut parts = v.split('.').map(|p| p.parse::<u32>().ok());
+    Some((parts.next()??, parts.next()??))
 }
