@@ -45,10 +45,16 @@ mod backend;
 pub mod cli;
 mod connection;
 mod context;
+mod domains;
 mod error;
+mod events;
+mod health;
 mod lifecycle;
 mod migrate;
+mod migrator;
 mod registry;
+#[cfg(feature = "axum")]
+pub mod resolve;
 mod rewrite;
 mod tenancy;
 mod tenant_id;
@@ -62,12 +68,76 @@ pub use crate::{
     },
     context::{current, require_current, scope, spawn},
     error::{Error, ErrorCode, Result},
+    events::{Operation, TenantEvent},
+    health::{HealthCounts, HealthOptions, HealthReport, HealthStatus, SharedHealth, TenantHealth},
     lifecycle::{Irreversibly, TenantInfo, TenantStatus},
     migrate::{MigrationState, Migrations, OnFailure, Outcome, Report, TenantReport, Verb},
     registry::{Scope, TenantScoped},
     tenancy::{Tenancy, TenancyBuilder},
     tenant_id::{HomeFn, TenantId, ValidateFn},
 };
+
+/// The statement rewriter and name validation as plain functions, for the
+/// fuzz targets in `fuzz/`; not public API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod __fuzz {
+    use std::borrow::Cow;
+
+    use crate::{
+        registry::{Registry, Scope},
+        rewrite::{Dialect, Route, rewrite},
+    };
+
+    /// The dialects the fuzzer may pick, by index.
+    pub const DIALECTS: [&str; 3] = ["postgres", "mysql", "sqlite"];
+
+    /// A registry of `tenant` and `shared` tables and a route to
+    /// `tenant_home` and `shared_home` (SQLite: tenant tables stay as
+    /// written and `tenant_home` is `main`).
+    #[derive(Debug)]
+    pub struct Rewriter {
+        registry: Registry,
+        route: Route,
+    }
+
+    impl Rewriter {
+        /// Builds the rewriter; `dialect` indexes [`DIALECTS`] (modulo 3).
+        ///
+        /// # Errors
+        /// When a table is listed as both tenant and shared.
+        pub fn new(
+            dialect: usize,
+            tenant: &[&str],
+            shared: &[&str],
+            tenant_home: &str,
+            shared_home: &str,
+        ) -> Result<Self, String> {
+            let dialect = [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite][dialect % 3];
+            let mut registry = Registry::default();
+            for (tables, scope) in [(tenant, Scope::Tenant), (shared, Scope::Shared)] {
+                for t in tables {
+                    registry.insert(t, scope).map_err(|e| e.to_string())?;
+                }
+            }
+            // SQLite leaves tenant tables as written (the pool is the tenant's
+            // file) and qualifies shared ones with the attached schema.
+            let route = match dialect {
+                Dialect::Sqlite => Route::new(dialect, "main", false, Some(shared_home)),
+                _ => Route::new(dialect, tenant_home, true, Some(shared_home)),
+            };
+            Ok(Rewriter { registry, route })
+        }
+
+        /// Rewrites `sql`; `Err` carries the refused cross-tenant reference.
+        ///
+        /// # Errors
+        /// When the statement names another tenant's home for a tenant table.
+        pub fn rewrite<'s>(&self, sql: &'s str) -> Result<Cow<'s, str>, String> {
+            rewrite(sql, &self.registry, &self.route).map_err(|e| e.0)
+        }
+    }
+}
 
 /// Used by the derive's generated code; not public API.
 #[doc(hidden)]

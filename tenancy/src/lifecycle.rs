@@ -9,6 +9,7 @@ use sea_orm::{
 
 use crate::{
     error::{Error, Result},
+    events::{Operation, TenantEvent},
     tenancy::Tenancy,
     tenant_id::TenantId,
 };
@@ -45,6 +46,9 @@ pub enum TenantStatus {
     Suspended,
     /// Being created (or a create was interrupted): not yet usable.
     Provisioning,
+    /// Being dropped (MySQL, SQLite), or a drop was interrupted: not usable;
+    /// such a row (and any home left) is removed by hand.
+    Dropping,
 }
 
 impl TenantStatus {
@@ -54,6 +58,7 @@ impl TenantStatus {
             TenantStatus::Active => "active",
             TenantStatus::Suspended => "suspended",
             TenantStatus::Provisioning => "provisioning",
+            TenantStatus::Dropping => "dropping",
         }
     }
 
@@ -61,6 +66,7 @@ impl TenantStatus {
         match s {
             "active" => TenantStatus::Active,
             "suspended" => TenantStatus::Suspended,
+            "dropping" => TenantStatus::Dropping,
             _ => TenantStatus::Provisioning,
         }
     }
@@ -93,6 +99,38 @@ async fn exec<C: ConnectionTrait>(t: &Tenancy, conn: &C, query: &impl QueryTrait
     Ok(conn.execute_raw(stmt).await?.rows_affected())
 }
 
+/// [`exec`] on the pool, outside any transaction, retried when the database
+/// picks the statement as a deadlock victim (MySQL's gap locks make
+/// concurrent creates and drops of one name collide).
+async fn exec_autocommit(
+    t: &Tenancy,
+    db: &sea_orm::DatabaseConnection,
+    query: &impl QueryTrait,
+) -> Result<u64> {
+    let mut attempt = 0;
+    loop {
+        match exec(t, db, query).await {
+            Err(Error::Db(e)) if attempt < 8 && is_deadlock(&e) => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(2 << attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// SQLSTATE 40001 (MySQL deadlock, serialization failure) or 40P01.
+fn is_deadlock(err: &DbErr) -> bool {
+    let (DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+    | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|code| code == "40001" || code == "40P01")
+}
+
 fn exists_error(id: &TenantId) -> impl Fn(DbErr) -> Error + '_ {
     move |err| match err.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => Error::TenantExists {
@@ -118,6 +156,7 @@ pub(crate) async fn install(t: &Tenancy) -> Result<()> {
             .await?;
     }
     txn.execute_raw(stmt).await?;
+    crate::domains::install(t, &txn).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -149,9 +188,9 @@ async fn delete_row<C: ConnectionTrait>(t: &Tenancy, conn: &C, id: &TenantId) ->
     exec(t, conn, &query).await
 }
 
-async fn set_status<C: ConnectionTrait>(
+async fn set_status(
     t: &Tenancy,
-    conn: &C,
+    conn: &sea_orm::DatabaseConnection,
     id: &TenantId,
     from: &[TenantStatus],
     to: TenantStatus,
@@ -160,7 +199,7 @@ async fn set_status<C: ConnectionTrait>(
         .col_expr(record::Column::Status, Expr::value(to.as_str()))
         .filter(record::Column::Name.eq(id.as_str()))
         .filter(record::Column::Status.is_in(from.iter().map(|s| s.as_str())));
-    exec(t, conn, &query).await
+    exec_autocommit(t, conn, &query).await
 }
 
 pub(crate) async fn require_active(t: &Tenancy, id: &TenantId) -> Result<()> {
@@ -203,6 +242,22 @@ impl Tenancy {
         metadata: serde_json::Value,
     ) -> Result<TenantInfo> {
         let id = self.tenant_id(name)?;
+        let created = |info: &TenantInfo| {
+            vec![TenantEvent::Created {
+                tenant: info.id.clone(),
+            }]
+        };
+        self.observe(
+            Operation::Create,
+            &id,
+            self.create_id(&id, metadata),
+            created,
+        )
+        .await
+    }
+
+    async fn create_id(&self, id: &TenantId, metadata: serde_json::Value) -> Result<TenantInfo> {
+        let id = id.clone();
         let home = self.rules().home(&id)?;
         let backend = self.backend();
         let db = self.inner();
@@ -223,7 +278,7 @@ impl Tenancy {
                 .await?;
             txn.commit().await?;
         } else {
-            exec(self, db, &row(TenantStatus::Provisioning))
+            exec_autocommit(self, db, &row(TenantStatus::Provisioning))
                 .await
                 .map_err(|e| db_error(e, exists_error(&id)))?;
             if let Err(err) = backend.create_home(db, &home).await {
@@ -231,9 +286,20 @@ impl Tenancy {
                 return Err(err);
             }
             let provisioning = [TenantStatus::Provisioning];
-            if let Err(err) = set_status(self, db, &id, &provisioning, TenantStatus::Active).await {
-                self.compensate(&id, &home, true).await;
-                return Err(err);
+            match set_status(self, db, &id, &provisioning, TenantStatus::Active).await {
+                Ok(1) => {}
+                Ok(_) => {
+                    // The row is gone: whatever removed it, the home this
+                    // create made must not outlive it.
+                    self.compensate(&id, &home, true).await;
+                    return Err(Error::TenantNotFound {
+                        tenant: id.to_string(),
+                    });
+                }
+                Err(err) => {
+                    self.compensate(&id, &home, true).await;
+                    return Err(err);
+                }
             }
         }
         Ok(TenantInfo {
@@ -292,6 +358,13 @@ impl Tenancy {
     /// [`Error::InvalidTenantName`], [`Error::TenantNotFound`], or a database error.
     pub async fn drop(&self, name: &str, _confirm: Irreversibly) -> Result<()> {
         let id = self.tenant_id(name)?;
+        let dropped = |(): &()| vec![TenantEvent::Dropped { tenant: id.clone() }];
+        self.observe(Operation::Drop, &id, self.drop_id(&id), dropped)
+            .await
+    }
+
+    async fn drop_id(&self, id: &TenantId) -> Result<()> {
+        let id = id.clone();
         let home = self.rules().home(&id)?;
         let db = self.inner();
         let backend = self.backend();
@@ -300,16 +373,39 @@ impl Tenancy {
                 tenant: id.to_string(),
             });
         }
+        if !backend.transactional_ddl() {
+            // Claim the row first: a tenant still being created is not
+            // ours to drop (its create would then make a home no row lists).
+            // One dropper wins the claim; the others find nothing to drop.
+            let from = [TenantStatus::Active, TenantStatus::Suspended];
+            if set_status(self, db, &id, &from, TenantStatus::Dropping).await? == 0 {
+                return Err(Error::TenantNotFound {
+                    tenant: id.to_string(),
+                });
+            }
+        }
         match backend.drop_home_sql(&home) {
             Some(sql) if backend.transactional_ddl() => {
                 let txn = db.begin().await?;
-                delete_row(self, &txn, &id).await?;
+                crate::domains::delete_all(self, &txn, &id).await?;
+                if delete_row(self, &txn, &id).await? == 0 {
+                    // A concurrent drop got there first: the schema there
+                    // now (if any) belongs to a newer create.
+                    return Err(Error::TenantNotFound {
+                        tenant: id.to_string(),
+                    });
+                }
                 txn.execute_unprepared(&sql).await?;
                 txn.commit().await?;
             }
             _ => {
                 backend.drop_home(db, &home).await?;
-                delete_row(self, db, &id).await?;
+                crate::domains::delete_all(self, db, &id).await?;
+                // Only the row this drop claimed.
+                let query = record::Entity::delete_many()
+                    .filter(record::Column::Name.eq(id.as_str()))
+                    .filter(record::Column::Status.eq(TenantStatus::Dropping.as_str()));
+                exec_autocommit(self, db, &query).await?;
             }
         }
         Ok(())
@@ -335,7 +431,7 @@ impl Tenancy {
         Ok(self
             .info(name)
             .await?
-            .is_some_and(|t| t.status != TenantStatus::Provisioning))
+            .is_some_and(|t| matches!(t.status, TenantStatus::Active | TenantStatus::Suspended)))
     }
 
     /// The registry row of tenant `name`.
@@ -383,12 +479,22 @@ impl Tenancy {
     async fn change_status(&self, name: &str, to: TenantStatus) -> Result<()> {
         let id = self.tenant_id(name)?;
         let from = [TenantStatus::Active, TenantStatus::Suspended];
-        if set_status(self, self.inner(), &id, &from, to).await? == 0 {
-            return Err(Error::TenantNotFound {
-                tenant: id.to_string(),
-            });
-        }
-        Ok(())
+        let change = async {
+            if set_status(self, self.inner(), &id, &from, to).await? == 0 {
+                return Err(Error::TenantNotFound {
+                    tenant: id.to_string(),
+                });
+            }
+            Ok(())
+        };
+        let changed = |(): &()| {
+            vec![TenantEvent::StatusChanged {
+                tenant: id.clone(),
+                status: to,
+            }]
+        };
+        self.observe(Operation::ChangeStatus, &id, change, changed)
+            .await
     }
 }
 

@@ -24,8 +24,9 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 
 use crate::{
-    TenantTransaction,
+    TenantConnection, TenantTransaction,
     error::{Error, Result},
+    events::{Operation, TenantEvent},
     lifecycle::TenantStatus,
     rewrite::Dialect,
     tenancy::Tenancy,
@@ -211,9 +212,34 @@ impl<M: MigratorTrait> Migrations<M> {
         self.run_id(&id, verb).await.map_err(|(e, _)| e)
     }
 
-    /// Runs `verb` in a validated tenant; on failure also the last applied
-    /// version where it can be read.
+    /// Runs `verb` in a validated tenant (observed: span, metrics, hooks);
+    /// on failure also the last applied version where it can be read.
     async fn run_id(
+        &self,
+        id: &TenantId,
+        verb: Verb,
+    ) -> std::result::Result<Vec<String>, (Error, Option<String>)> {
+        let mut last = None;
+        let run = async {
+            self.run_unobserved(id, verb).await.map_err(|(e, l)| {
+                last = l;
+                e
+            })
+        };
+        let migrated = |changed: &Vec<String>| {
+            vec![TenantEvent::Migrated {
+                tenant: id.clone(),
+                changed: changed.clone(),
+            }]
+        };
+        let result = self
+            .tenancy
+            .observe(Operation::Migrate, id, run, migrated)
+            .await;
+        result.map_err(|e| (e, last))
+    }
+
+    async fn run_unobserved(
         &self,
         id: &TenantId,
         verb: Verb,
@@ -643,29 +669,17 @@ impl<M: MigratorTrait> Migrations<M> {
         };
         let outside_transaction = outside_transaction::<M>();
         if t.backend().transactional_ddl() && !outside_transaction {
-            let txn = t.inner().begin().await?;
-            t.create_in(&txn, &id).await?;
-            let home = t.rules().home(&id)?;
-            let result = async {
-                bind_postgres(&txn, &home, t.shared_schema()).await?;
-                M::up(&txn, None).await?;
-                let versions = applied::<M, _>(&txn).await?;
-                let seeding = conn.wrap(txn.begin().await?);
-                seed(&seeding).await?;
-                seeding.commit().await?;
-                Ok::<_, Error>(versions)
-            }
-            .await;
-            return match result {
-                Ok(versions) => {
-                    txn.commit().await?;
-                    Ok(versions)
-                }
-                Err(e) => {
-                    let _ = txn.rollback().await;
-                    Err(failed(e))
-                }
+            let events = |versions: &Vec<String>| {
+                vec![
+                    TenantEvent::Created { tenant: id.clone() },
+                    TenantEvent::Migrated {
+                        tenant: id.clone(),
+                        changed: versions.clone(),
+                    },
+                ]
             };
+            let unit = self.create_and_migrate_in_transaction(&id, &conn, seed);
+            return t.observe(Operation::Create, &id, unit, events).await;
         }
         t.create(name).await?;
         let result = async {
@@ -682,6 +696,46 @@ impl<M: MigratorTrait> Migrations<M> {
             tracing::error!(tenant = %id, error = %cleanup, "could not remove a tenant whose migration failed");
         }
         result
+    }
+
+    /// PostgreSQL: the registry row, the schema, every migration and the
+    /// seed in one transaction.
+    async fn create_and_migrate_in_transaction<F>(
+        &self,
+        id: &TenantId,
+        conn: &TenantConnection,
+        seed: F,
+    ) -> Result<Vec<String>>
+    where
+        F: for<'c> AsyncFnOnce(&'c TenantTransaction) -> std::result::Result<(), DbErr> + Send,
+    {
+        let t = &self.tenancy;
+        let txn = t.inner().begin().await?;
+        t.create_in(&txn, id).await?;
+        let home = t.rules().home(id)?;
+        let result = async {
+            bind_postgres(&txn, &home, t.shared_schema()).await?;
+            M::up(&txn, None).await?;
+            let versions = applied::<M, _>(&txn).await?;
+            let seeding = conn.wrap(txn.begin().await?);
+            seed(&seeding).await?;
+            seeding.commit().await?;
+            Ok::<_, Error>(versions)
+        }
+        .await;
+        match result {
+            Ok(versions) => {
+                txn.commit().await?;
+                Ok(versions)
+            }
+            Err(e) => {
+                let _ = txn.rollback().await;
+                Err(Error::Migration {
+                    tenant: id.to_string(),
+                    source: Box::new(e),
+                })
+            }
+        }
     }
 }
 

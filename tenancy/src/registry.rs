@@ -71,6 +71,7 @@ impl Registry {
     pub(crate) fn collect(extra: &[(String, Scope)]) -> Result<Self> {
         let mut registry = Registry::default();
         registry.insert(TENANTS_TABLE, Scope::Shared)?;
+        registry.insert(crate::domains::DOMAINS_TABLE, Scope::Shared)?;
         for reg in inventory::iter::<Registration> {
             registry.insert(reg.table, reg.scope).map_err(|e| match e {
                 Error::Config(msg) => Error::Config(format!("{msg} (declared in {})", reg.module)),
@@ -83,7 +84,7 @@ impl Registry {
         Ok(registry)
     }
 
-    fn insert(&mut self, table: &str, scope: Scope) -> Result<()> {
+    pub(crate) fn insert(&mut self, table: &str, scope: Scope) -> Result<()> {
         if let Some(old) = self.exact.insert(table.into(), scope)
             && old != scope
         {

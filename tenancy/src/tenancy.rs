@@ -1,8 +1,18 @@
 //! [`Tenancy`]: the entry point, and its builder.
 
-use std::{fmt, num::NonZeroUsize, path::PathBuf, sync::Arc};
+use std::{
+    fmt,
+    num::NonZeroUsize,
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm_migration::MigratorTrait;
 
 use crate::{
     backend::{self, Backend, BackendOptions},
@@ -10,8 +20,11 @@ use crate::{
         ContextualConnection, TenantConnection,
         router::{Router, StatementObserver},
     },
+    domains::DomainCache,
     error::Result,
+    events::{Hooks, Operation, TenantEvent},
     lifecycle,
+    migrator::ErasedMigrator,
     registry::{Registry, Scope},
     tenant_id::{HomeFn, TenantId, TenantRules, ValidateFn},
 };
@@ -45,6 +58,13 @@ struct Inner {
     rules: TenantRules,
     observer: Option<Arc<StatementObserver>>,
     shared: Arc<Router>,
+    hooks: Hooks,
+    statement_metrics: bool,
+    migrator: Option<ErasedMigrator>,
+    domains: DomainCache,
+    /// Bumped by every lifecycle change this process makes, so caches of
+    /// tenant status (the request layer's) drop what they hold.
+    epoch: AtomicU64,
 }
 
 impl fmt::Debug for Tenancy {
@@ -67,6 +87,10 @@ impl Tenancy {
             tables: Vec::new(),
             observer: None,
             install: true,
+            hooks: Hooks::default(),
+            statement_metrics: false,
+            migrator: None,
+            domain_ttl: Duration::from_secs(30),
         }
     }
 
@@ -106,8 +130,12 @@ impl Tenancy {
             registry: self.inner.registry.clone(),
             route: backend.route(&home),
             tenant: Some(id.clone()),
-            home: home.into_boxed_str(),
             observer: self.inner.observer.clone(),
+            statements: self
+                .inner
+                .statement_metrics
+                .then(|| metrics::counter!("tenancy_statements_total", "tenant" => id.to_string())),
+            home: home.into_boxed_str(),
         };
         let pool = (!backend.pool_per_tenant()).then(|| self.inner.db.clone());
         Ok(TenantConnection::new(id, router, pool, self.clone()))
@@ -169,6 +197,35 @@ impl Tenancy {
     pub(crate) fn shared_router(&self) -> &Router {
         &self.inner.shared
     }
+
+    pub(crate) fn domain_cache(&self) -> &DomainCache {
+        &self.inner.domains
+    }
+
+    pub(crate) fn migrator(&self) -> Option<&ErasedMigrator> {
+        self.inner.migrator.as_ref()
+    }
+
+    /// Changes with every lifecycle operation this process runs.
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
+    pub(crate) fn epoch(&self) -> u64 {
+        self.inner.epoch.load(Ordering::Acquire)
+    }
+
+    /// Runs lifecycle operation `op` on `tenant` with its span, metrics and
+    /// hooks (see [`crate::events`]), and invalidates status caches.
+    pub(crate) async fn observe<T>(
+        &self,
+        op: Operation,
+        tenant: &TenantId,
+        fut: impl Future<Output = Result<T>>,
+        on_ok: impl FnOnce(&T) -> Vec<TenantEvent>,
+    ) -> Result<T> {
+        let result = self.inner.hooks.observe(op, tenant, fut, on_ok).await;
+        self.inner.epoch.fetch_add(1, Ordering::AcqRel);
+        self.inner.domains.clear();
+        result
+    }
 }
 
 /// Configures a [`Tenancy`]; from [`Tenancy::builder`].
@@ -179,6 +236,10 @@ pub struct TenancyBuilder {
     tables: Vec<(String, Scope)>,
     observer: Option<Arc<StatementObserver>>,
     install: bool,
+    hooks: Hooks,
+    statement_metrics: bool,
+    migrator: Option<ErasedMigrator>,
+    domain_ttl: Duration,
 }
 
 impl fmt::Debug for TenancyBuilder {
@@ -270,6 +331,39 @@ impl TenancyBuilder {
         self
     }
 
+    /// Calls `hook` after each tenant is created, dropped, migrated,
+    /// suspended or resumed, and when one of those fails; hooks run in the
+    /// order they were added, on the task that ran the operation, so keep
+    /// them quick (spawn for slow work).
+    pub fn on_event(mut self, hook: impl Fn(&TenantEvent) + Send + Sync + 'static) -> Self {
+        self.hooks.push(Arc::new(hook));
+        self
+    }
+
+    /// Counts statements per tenant in the `tenancy_statements_total`
+    /// metric, labelled with the tenant (default off: one label value per
+    /// tenant can be many time series).
+    pub fn statement_metrics(mut self, enabled: bool) -> Self {
+        self.statement_metrics = enabled;
+        self
+    }
+
+    /// The application's tenant migrator: health checks compare each
+    /// tenant with its latest version, and [`Tenancy::create_and_migrate`]
+    /// (also used for on-demand creation) runs it.
+    pub fn migrator<M: MigratorTrait + 'static>(mut self) -> Self {
+        self.migrator = Some(ErasedMigrator::of::<M>());
+        self
+    }
+
+    /// How long a custom-domain lookup is cached (default 30 s). Changes
+    /// made through this process's [`Tenancy::add_domain`] and
+    /// [`Tenancy::remove_domain`] take effect at once.
+    pub fn domain_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.domain_ttl = ttl;
+        self
+    }
+
     /// Whether `build` creates the tenant registry table when missing
     /// (default `true`).
     pub fn install_registry(mut self, install: bool) -> Self {
@@ -294,6 +388,7 @@ impl TenancyBuilder {
             tenant: None,
             home: Box::from(""),
             observer: self.observer.clone(),
+            statements: None,
         });
         let tenancy = Tenancy {
             inner: Arc::new(Inner {
@@ -303,6 +398,11 @@ impl TenancyBuilder {
                 rules: self.rules,
                 observer: self.observer,
                 shared,
+                hooks: self.hooks,
+                statement_metrics: self.statement_metrics,
+                migrator: self.migrator,
+                domains: DomainCache::new(self.domain_ttl),
+                epoch: AtomicU64::new(0),
             }),
         };
         if self.install {

@@ -69,6 +69,15 @@ impl fmt::Display for TenantId {
     }
 }
 
+impl serde::Serialize for TenantId {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 impl AsRef<str> for TenantId {
     fn as_ref(&self) -> &str {
         &self.0

@@ -75,6 +75,20 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
 
     /// Whether the home exists.
     async fn home_exists(&self, db: &DatabaseConnection, home: &str) -> Result<bool>;
+
+    /// How many tables the home holds (a statement that must reach it).
+    async fn table_count(&self, db: &DatabaseConnection, home: &str) -> Result<u64>;
+}
+
+/// `count(*)` of the one row `sql` returns.
+pub(crate) async fn count(db: &DatabaseConnection, stmt: sea_orm::Statement) -> Result<u64> {
+    use sea_orm::ConnectionTrait;
+    let row = db
+        .query_one_raw(stmt)
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::RecordNotFound("count".to_owned()))?;
+    let n: i64 = row.try_get_by_index(0)?;
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// A sqlx error from a pool this crate opens, as the `DbErr` SeaORM gives.

@@ -104,4 +104,13 @@ impl Backend for Postgres {
         );
         Ok(db.query_one_raw(stmt).await?.is_some())
     }
+
+    async fn table_count(&self, db: &DatabaseConnection, home: &str) -> Result<u64> {
+        let stmt = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1",
+            [home.into()],
+        );
+        super::count(db, stmt).await
+    }
 }

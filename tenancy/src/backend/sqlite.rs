@@ -11,7 +11,7 @@ use std::{
 
 use lru::LruCache;
 use sea_orm::{
-    DatabaseConnection, DbErr, SqlxSqliteConnector,
+    DatabaseConnection, DbBackend, DbErr, SqlxSqliteConnector, Statement,
     sqlx::{
         self,
         sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions},
@@ -230,5 +230,14 @@ impl Backend for Sqlite {
         tokio::fs::try_exists(self.file(home))
             .await
             .map_err(|e| io_err("cannot read", &self.dir, e))
+    }
+
+    async fn table_count(&self, _db: &DatabaseConnection, home: &str) -> Result<u64> {
+        let pool = self.tenant_pool(home).await?;
+        let stmt = Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT count(*) FROM main.sqlite_master WHERE type = 'table'",
+        );
+        super::count(&pool, stmt).await
     }
 }

@@ -36,6 +36,8 @@ pub(crate) struct Router {
     pub(crate) tenant: Option<TenantId>,
     pub(crate) home: Box<str>,
     pub(crate) observer: Option<Arc<StatementObserver>>,
+    /// `tenancy_statements_total` of this tenant, when enabled.
+    pub(crate) statements: Option<metrics::Counter>,
 }
 
 impl fmt::Debug for Router {
@@ -67,6 +69,10 @@ impl Router {
                 table,
             }
         })?;
+        tracing::debug!(target: "tenancy::statement", tenant = self.tenant.as_ref().map(TenantId::as_str), sql = %routed);
+        if let Some(counter) = &self.statements {
+            counter.increment(1);
+        }
         if let Some(observer) = &self.observer {
             observer(&StatementEvent {
                 tenant: self.tenant.as_ref(),

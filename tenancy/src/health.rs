@@ -1,0 +1,283 @@
+//! Health checks of tenants: registered, home present and reachable, tables,
+//! migration version against the registered migrator, latency.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use futures_util::{StreamExt, stream};
+use serde::Serialize;
+
+use crate::{error::Result, lifecycle::TenantStatus, tenancy::Tenancy, tenant_id::TenantId};
+
+/// How healthy a tenant, or the whole tenancy, is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    /// Serving, and migrated to the latest known version.
+    Ok,
+    /// Serving, but behind (or ahead of) the migrator, or suspended.
+    Degraded,
+    /// Not serving: unregistered, home missing, unreachable or too slow.
+    Unhealthy,
+}
+
+/// The health of one tenant, from [`Tenancy::health`].
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct TenantHealth {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// The verdict.
+    pub status: HealthStatus,
+    /// Registered, and its home (schema, database, file) exists.
+    pub exists: bool,
+    /// A statement reached its home.
+    pub reachable: bool,
+    /// Its registry status (`active`, `suspended`), when registered.
+    pub tenant_status: Option<&'static str>,
+    /// Tables in its home.
+    pub tables: Option<u64>,
+    /// The latest migration applied that the migrator knows.
+    pub applied_version: Option<String>,
+    /// The migrator's latest migration (with
+    /// [`TenancyBuilder::migrator`](crate::TenancyBuilder::migrator)).
+    pub latest_version: Option<String>,
+    /// Migrations the tenant has not applied.
+    pub pending: Option<usize>,
+    /// Round trip of the statement that reached the home, in milliseconds.
+    pub ping_ms: Option<f64>,
+    /// Why it is not ok: a stable code (`tenant_not_found`, `home_missing`,
+    /// `unreachable`, `timeout`, `migrations_pending`, `suspended`), never
+    /// database text.
+    pub problem: Option<&'static str>,
+}
+
+impl TenantHealth {
+    fn new(tenant: TenantId) -> Self {
+        TenantHealth {
+            tenant,
+            status: HealthStatus::Unhealthy,
+            exists: false,
+            reachable: false,
+            tenant_status: None,
+            tables: None,
+            applied_version: None,
+            latest_version: None,
+            pending: None,
+            ping_ms: None,
+            problem: None,
+        }
+    }
+
+    fn fail(mut self, status: HealthStatus, problem: &'static str) -> Self {
+        self.status = status;
+        self.problem = Some(problem);
+        self
+    }
+}
+
+/// The shared home's part of a [`HealthReport`].
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct SharedHealth {
+    /// The shared pool answered.
+    pub reachable: bool,
+    /// Its round trip in milliseconds.
+    pub ping_ms: Option<f64>,
+}
+
+/// Every tenant's health, from [`Tenancy::health_all`].
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct HealthReport {
+    /// `unhealthy` when the shared home or any tenant is; `degraded` when
+    /// any tenant is; `ok` otherwise.
+    pub status: HealthStatus,
+    /// When the check started.
+    pub checked_at: DateTime<Utc>,
+    /// How long it took, in milliseconds.
+    pub elapsed_ms: f64,
+    /// The shared home.
+    pub shared: SharedHealth,
+    /// Tenants per status.
+    pub counts: HealthCounts,
+    /// Each tenant, by name.
+    pub tenants: Vec<TenantHealth>,
+}
+
+/// How many tenants are in each [`HealthStatus`].
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[non_exhaustive]
+pub struct HealthCounts {
+    /// Healthy tenants.
+    pub ok: usize,
+    /// Degraded tenants.
+    pub degraded: usize,
+    /// Unhealthy tenants.
+    pub unhealthy: usize,
+}
+
+/// Options of [`Tenancy::health_all`].
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct HealthOptions {
+    /// Tenants checked at a time (default 8).
+    pub concurrency: usize,
+    /// Time allowed for one tenant's check before it counts as unhealthy
+    /// (default 2 s).
+    pub timeout: Duration,
+}
+
+impl Default for HealthOptions {
+    fn default() -> Self {
+        HealthOptions {
+            concurrency: 8,
+            timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+impl HealthOptions {
+    /// Sets [`HealthOptions::concurrency`].
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// Sets [`HealthOptions::timeout`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+impl Tenancy {
+    /// Checks tenant `name`: registered, home present, a statement reaches
+    /// it (table count, timed), and its migrations against the migrator
+    /// registered with [`TenancyBuilder::migrator`](crate::TenancyBuilder::migrator).
+    /// Problems are in the result, not errors.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTenantName`](crate::Error::InvalidTenantName).
+    pub async fn health(&self, name: &str) -> Result<TenantHealth> {
+        let id = self.tenant_id(name)?;
+        Ok(self.check(id).await)
+    }
+
+    async fn check(&self, id: TenantId) -> TenantHealth {
+        let mut h = TenantHealth::new(id.clone());
+        let info = match self.info(id.as_str()).await {
+            Ok(Some(info))
+                if matches!(info.status, TenantStatus::Active | TenantStatus::Suspended) =>
+            {
+                info
+            }
+            Ok(_) => return h.fail(HealthStatus::Unhealthy, "tenant_not_found"),
+            Err(_) => return h.fail(HealthStatus::Unhealthy, "unreachable"),
+        };
+        h.tenant_status = Some(info.status.as_str());
+        let home = match self.rules().home(&id) {
+            Ok(home) => home,
+            Err(_) => return h.fail(HealthStatus::Unhealthy, "tenant_not_found"),
+        };
+        match self.backend().home_exists(self.inner(), &home).await {
+            Ok(true) => h.exists = true,
+            Ok(false) => return h.fail(HealthStatus::Unhealthy, "home_missing"),
+            Err(_) => return h.fail(HealthStatus::Unhealthy, "unreachable"),
+        }
+        let started = Instant::now();
+        match self.backend().table_count(self.inner(), &home).await {
+            Ok(tables) => {
+                h.reachable = true;
+                h.tables = Some(tables);
+                h.ping_ms = Some(millis(started.elapsed()));
+            }
+            Err(_) => return h.fail(HealthStatus::Unhealthy, "unreachable"),
+        }
+        h.status = HealthStatus::Ok;
+        if let Some(migrator) = self.migrator() {
+            h.latest_version = migrator.latest();
+            match migrator.status(self, &id).await {
+                Ok(state) => {
+                    h.applied_version = state.applied.last().cloned();
+                    h.pending = Some(state.pending.len());
+                    if !state.pending.is_empty() || !state.unknown.is_empty() {
+                        h = h.fail(HealthStatus::Degraded, "migrations_pending");
+                    }
+                }
+                Err(_) => return h.fail(HealthStatus::Unhealthy, "unreachable"),
+            }
+        }
+        if info.status == TenantStatus::Suspended && h.status == HealthStatus::Ok {
+            h = h.fail(HealthStatus::Degraded, "suspended");
+        }
+        h
+    }
+
+    /// Checks every registered tenant, `options.concurrency` at a time,
+    /// each within `options.timeout`, and the shared home.
+    ///
+    /// # Errors
+    /// None for problems of tenants or of the database (they make the
+    /// report unhealthy); the `Result` is kept for future checks.
+    pub async fn health_all(&self, options: HealthOptions) -> Result<HealthReport> {
+        let checked_at = Utc::now();
+        let started = Instant::now();
+        let ping = Instant::now();
+        let reachable = self.inner().ping().await.is_ok();
+        let shared = SharedHealth {
+            reachable,
+            ping_ms: reachable.then(|| millis(ping.elapsed())),
+        };
+        let tenants = if reachable {
+            self.list().await.unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let mut checks: Vec<TenantHealth> = stream::iter(tenants)
+            .map(|info| async move {
+                let id = info.id;
+                match tokio::time::timeout(options.timeout, self.check(id.clone())).await {
+                    Ok(health) => health,
+                    Err(_) => TenantHealth::new(id).fail(HealthStatus::Unhealthy, "timeout"),
+                }
+            })
+            .buffer_unordered(options.concurrency.max(1))
+            .collect()
+            .await;
+        checks.sort_by(|a, b| a.tenant.cmp(&b.tenant));
+        let mut counts = HealthCounts::default();
+        for check in &checks {
+            match check.status {
+                HealthStatus::Ok => counts.ok += 1,
+                HealthStatus::Degraded => counts.degraded += 1,
+                HealthStatus::Unhealthy => counts.unhealthy += 1,
+            }
+        }
+        let worst = checks.iter().map(|c| c.status).max();
+        let status = match (reachable, worst) {
+            (false, _) => HealthStatus::Unhealthy,
+            (true, None) => HealthStatus::Ok,
+            (true, Some(worst)) => worst,
+        };
+        Ok(HealthReport {
+            status,
+            checked_at,
+            elapsed_ms: millis(started.elapsed()),
+            shared,
+            counts,
+            tenants: checks,
+        })
+    }
+}
+
+impl HealthReport {
+    /// Whether nothing is unhealthy (the HTTP answer is 200, else 503).
+    pub fn is_serving(&self) -> bool {
+        self.status != HealthStatus::Unhealthy
+    }
+}

@@ -1,0 +1,161 @@
+//! [`TenantLayer`]: the configured resolver chain, as a tower `Layer`.
+
+use std::{sync::Arc, time::Duration};
+
+use http::{HeaderName, StatusCode};
+use tower::Layer;
+
+use super::{
+    Resolve,
+    resolvers::{CustomDomain, Header, PathPrefix, Subdomain},
+    service::{Shared, TenantService},
+};
+use crate::tenancy::Tenancy;
+
+/// Resolves each request's tenant and runs the request in its scope.
+///
+/// `Router::layer` runs a layer after routing, which is fine for every
+/// resolver but the path prefix: a layer that rewrites the path must wrap
+/// the router (`tower::Layer::layer(&tenant_layer, router)`, or
+/// `ServiceBuilder`), so the router sees the stripped path.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use tenancy::resolve::{Tenant, TenantLayer};
+///
+/// async fn whoami(Tenant(tenant): Tenant) -> String {
+///     tenant.to_string()
+/// }
+///
+/// # fn app(tenancy: tenancy::Tenancy) -> Router {
+/// Router::new().route("/whoami", get(whoami)).layer(
+///     TenantLayer::new(tenancy)
+///         .admin_host("admin.example.com")
+///         .header("x-tenant")
+///         .subdomain_of("example.com", ["api"])
+///         .custom_domains()
+///         .path_prefix("/t"),
+/// )
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct TenantLayer {
+    shared: Shared,
+}
+
+impl std::fmt::Debug for TenantLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantLayer")
+            .field("resolvers", &self.shared.chain.len())
+            .field("admin_hosts", &self.shared.admin_hosts)
+            .field("required", &self.shared.required)
+            .field("on_demand", &self.shared.on_demand)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TenantLayer {
+    /// A layer with no resolvers yet: add them in the order they should run.
+    pub fn new(tenancy: Tenancy) -> Self {
+        TenantLayer {
+            shared: Shared::new(tenancy),
+        }
+    }
+
+    fn push(mut self, resolver: impl Resolve) -> Self {
+        Arc::make_mut(&mut self.shared.chain).push(Arc::new(resolver));
+        self
+    }
+
+    /// Resolves from header `name` (e.g. `x-tenant`).
+    ///
+    /// # Panics
+    /// When `name` is not a valid header name (a programming error).
+    pub fn header(self, name: &'static str) -> Self {
+        self.push(Header::new(HeaderName::from_static(name)))
+    }
+
+    /// Resolves from the subdomain of `primary`; `excluded` labels (and
+    /// `www`) are not tenants.
+    pub fn subdomain_of<I, S>(self, primary: &str, excluded: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.push(Subdomain::new(primary).exclude(excluded))
+    }
+
+    /// Resolves the Host through the custom domains table
+    /// ([`Tenancy::add_domain`]).
+    pub fn custom_domains(self) -> Self {
+        self.push(CustomDomain)
+    }
+
+    /// Resolves from a path prefix (`/t/{tenant}/...`), stripping it; wrap
+    /// the router with this layer (see above) for the router to see the
+    /// stripped path.
+    pub fn path_prefix(self, prefix: &str) -> Self {
+        self.push(PathPrefix::new(prefix))
+    }
+
+    /// Adds any resolver: a built-in one configured by hand, your own
+    /// [`Resolve`] type, or a closure.
+    pub fn resolver(self, resolver: impl Resolve) -> Self {
+        self.push(resolver)
+    }
+
+    /// Requests to `host` (compared without port, case-insensitively) have
+    /// no tenant on purpose: they go on as [`Resolved::Admin`](super::Resolved::Admin)
+    /// before any resolver runs.
+    pub fn admin_host(mut self, host: &str) -> Self {
+        if let Some(host) = crate::domains::normalize(host) {
+            self.shared.admin_hosts.push(host);
+        }
+        self
+    }
+
+    /// Whether a request no resolver names a tenant for is refused (default
+    /// `true`, with 400). `false` lets it through as
+    /// [`Resolved::Unresolved`](super::Resolved::Unresolved).
+    pub fn require_tenant(mut self, required: bool) -> Self {
+        self.shared.required = required.then_some(self.shared.missing_status);
+        self
+    }
+
+    /// The status answered when a tenant is required and none resolved
+    /// (default 400).
+    pub fn missing_tenant_status(mut self, status: StatusCode) -> Self {
+        self.shared.missing_status = status;
+        if self.shared.required.is_some() {
+            self.shared.required = Some(status);
+        }
+        self
+    }
+
+    /// Creates an unknown (valid) tenant on its first request, with
+    /// [`Tenancy::create_and_migrate`] (register the migrator with
+    /// [`TenancyBuilder::migrator`](crate::TenancyBuilder::migrator)).
+    /// Concurrent first requests in this process create it once; across
+    /// processes the database lets one win and the others wait or get 503.
+    pub fn create_on_demand(mut self, enabled: bool) -> Self {
+        self.shared.on_demand = enabled;
+        self
+    }
+
+    /// How long a tenant's registry status is cached (default 2 s; zero
+    /// disables). Lifecycle changes made through this process's
+    /// [`Tenancy`] invalidate it at once; changes by other processes are
+    /// seen within this time.
+    pub fn status_ttl(mut self, ttl: Duration) -> Self {
+        self.shared.status_ttl = ttl;
+        self
+    }
+}
+
+impl<S> Layer<S> for TenantLayer {
+    type Service = TenantService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        TenantService::new(inner, self.shared.clone())
+    }
+}
