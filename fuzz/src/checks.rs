@@ -1,0 +1,33 @@
+//! Property checks shared by the fuzz targets (`fuzz_targets/`) and the
+//! corpus replay test (`fuzz-replay/`), which includes this file by path.
+//!
+//! Each entry point takes the raw fuzz input and panics when a property
+//! fails, with the input spelled out in the message.
+//!
+//! - [`tenant_name`]: an accepted tenant name, and its home, pass the
+//!   documented floor whatever the configured rule or home template; the
+//!   default rule is exactly `^[a-z][a-z0-9_]{0,47}$` minus reserved names;
+//!   a home quoted by the rewriter parses back to itself in every dialect.
+//! - [`rewrite`]: the rewriter never panics, and on success its output is
+//!   the input with table qualifiers inserted, nothing else: checked on the
+//!   text, on sqlparser's AST of both, and reference by reference.
+
+#[path = "checks/bytes.rs"]
+mod bytes;
+#[path = "checks/names.rs"]
+mod names;
+#[path = "checks/oracle.rs"]
+mod oracle;
+#[path = "checks/sqlgen.rs"]
+mod sqlgen;
+
+/// Runs the tenant-name property checks on one fuzz input.
+pub(crate) fn tenant_name(data: &[u8]) {
+    names::tenant_name(data);
+}
+
+/// Runs the rewriter property checks on one fuzz input.
+pub(crate) fn rewrite(data: &[u8]) {
+    let case = sqlgen::Case::from_bytes(data);
+    oracle::check_case(&case);
+}
