@@ -25,4 +25,37 @@ mod tests {
             "README sample differs from examples/quickstart.rs"
         );
     }
+
+    /// Every README block marked `<!-- excerpt: examples/FILE -->` is a
+    /// verbatim excerpt (indentation aside) of that example, which compiles.
+    #[test]
+    fn readme_excerpts_are_in_their_examples() {
+        let readme = include_str!("../README.md");
+        let files = [("examples/http.rs", include_str!("http.rs"))];
+        let marker = "<!-- excerpt: ";
+        let mut checked = 0;
+        for (at, _) in readme.match_indices(marker) {
+            let rest = &readme[at + marker.len()..];
+            let file = &rest[..rest.find(" -->").expect("closed marker")];
+            let (_, source) = files
+                .iter()
+                .find(|(name, _)| *name == file)
+                .expect("a known example");
+            let start = rest.find("```rust\n").expect("a block") + "```rust\n".len();
+            let block = &rest[start..start + rest[start..].find("```").expect("closed")];
+            let normalize = |text: &str| -> Vec<String> {
+                text.lines()
+                    .map(|l| l.trim().to_owned())
+                    .filter(|l| !l.is_empty())
+                    .collect()
+            };
+            let (block, source) = (normalize(block), normalize(source));
+            assert!(
+                source.windows(block.len()).any(|w| w == block.as_slice()),
+                "README excerpt differs from {file}: {block:#?}"
+            );
+            checked += 1;
+        }
+        assert!(checked >= 2, "only {checked} excerpts found");
+    }
 }
