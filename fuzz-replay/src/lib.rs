@@ -67,10 +67,9 @@ mod tests {
         replay_target("rewrite", checks::rewrite);
     }
 
-    /// The rewriter bugs the fuzzer found (fuzz/README.md): they fail until
-    /// fixed; then move them to `corpus/rewrite/` and drop this test.
+    /// The rewriter bugs the fuzzer found (fuzz/README.md), fixed: kept as
+    /// regressions.
     #[test]
-    #[ignore = "reported rewriter findings, failing until fixed"]
     fn fuzz_findings_rewrite() {
         let (ran, failures) = replay(&fuzz_dir().join("findings/rewrite"), checks::rewrite);
         assert!(

@@ -346,6 +346,10 @@ enum Kw {
     Foreign,
     /// Functions whose arguments use `FROM` for a value: EXTRACT, SUBSTRING...
     FromFn,
+    /// MySQL `STRAIGHT_JOIN`: a join, or a `SELECT` modifier.
+    StraightJoin,
+    /// MySQL modifiers between a verb and its table: `IGNORE`, `LOW_PRIORITY`...
+    Modifier,
     /// Keywords that end a `FROM` list.
     EndList,
 }
@@ -424,6 +428,11 @@ fn keyword(word: &[u8]) -> Kw {
     const CASCADE: u128 = pack(b"CASCADE");
     const RESTRICT: u128 = pack(b"RESTRICT");
     const LOCK: u128 = pack(b"LOCK");
+    const IGNORE: u128 = pack(b"IGNORE");
+    const LOW_PRIORITY: u128 = pack(b"LOW_PRIORITY");
+    const HIGH_PRIORITY: u128 = pack(b"HIGH_PRIORITY");
+    const DELAYED: u128 = pack(b"DELAYED");
+    const QUICK: u128 = pack(b"QUICK");
     if word.len() < 2 || word.len() > 16 {
         return Kw::Other;
     }
@@ -459,9 +468,11 @@ fn keyword(word: &[u8]) -> Kw {
         CONSTRAINT => Kw::Constraint,
         FOREIGN => Kw::Foreign,
         EXTRACT | SUBSTRING | SUBSTR | TRIM | OVERLAY | POSITION => Kw::FromFn,
+        STRAIGHT_JOIN => Kw::StraightJoin,
+        IGNORE | LOW_PRIORITY | HIGH_PRIORITY | DELAYED | QUICK => Kw::Modifier,
         WHERE | GROUP | ORDER | HAVING | LIMIT | OFFSET | UNION | EXCEPT | INTERSECT | SET
         | RETURNING | VALUES | WINDOW | FETCH | INNER | LEFT | RIGHT | FULL | CROSS | NATURAL
-        | STRAIGHT_JOIN | CASCADE | RESTRICT | LOCK => Kw::EndList,
+        | CASCADE | RESTRICT | LOCK => Kw::EndList,
         _ => Kw::Other,
     }
 }
@@ -531,7 +542,7 @@ impl<'s> Rewriter<'s, '_> {
                     self.sqlite_item_word(kw, s);
                     if self.st.expect_table {
                         match kw {
-                            Kw::Only | Kw::If | Kw::Not | Kw::Exists | Kw::Table => {
+                            Kw::Only | Kw::If | Kw::Not | Kw::Exists | Kw::Table | Kw::Modifier => {
                                 self.st.prev = kw;
                                 continue;
                             }
@@ -587,6 +598,16 @@ impl<'s> Rewriter<'s, '_> {
                 st.list |= bit(d);
             }
             Kw::Join | Kw::Into => st.expect_table = true,
+            // `SELECT STRAIGHT_JOIN ...` is a modifier; elsewhere a join that
+            // also ends the comma list.
+            Kw::StraightJoin => {
+                st.expect_table = st.prev != Kw::Select;
+                st.list &= !bit(d);
+            }
+            // MySQL: `INTO` is optional (`INSERT t`, `REPLACE IGNORE t`).
+            Kw::Insert => {
+                st.expect_table = dialect == Dialect::MySql && st.first == Kw::Insert && d == 0;
+            }
             Kw::Update => {
                 st.expect_table = !matches!(st.prev, Kw::For | Kw::Key | Kw::Do | Kw::On);
             }
@@ -700,13 +721,24 @@ impl<'s> Rewriter<'s, '_> {
         let mut peek = self.sc;
         if peek.next() == Tok::Punct(b'.') {
             // Already qualified: accept it only if it is not a tenant table
-            // somewhere other than this tenant's home.
-            let table = peek.next();
+            // somewhere other than this tenant's home. In `a.b.c` (PostgreSQL
+            // allows the current database in front) the table is the last
+            // part and its home the one before.
+            let (mut home, mut table) = (tok, peek.next());
+            loop {
+                let mut further = peek;
+                if further.next() != Tok::Punct(b'.') {
+                    break;
+                }
+                (home, table) = (table, further.next());
+                peek = further;
+            }
             self.sc = peek;
-            let (Some(home), Some(name)) = (self.name(tok), self.name(table)) else {
+            let Some(name) = self.name(table) else {
                 return Ok(());
             };
-            if self.scope(&name, table) == Some(Scope::Tenant) && *home != *self.route.tenant_home {
+            if self.scope(&name, table) == Some(Scope::Tenant) && !self.is_own_home(home) {
+                let home = self.name(home).unwrap_or_default();
                 return Err(CrossTenant(format!("{home}.{name}")));
             }
             return Ok(());
@@ -750,6 +782,21 @@ impl<'s> Rewriter<'s, '_> {
                 }
             }
             _ => None,
+        }
+    }
+
+    /// Whether a qualifier names this route's tenant home, as the database
+    /// will read it (PostgreSQL folds unquoted names to lower case).
+    fn is_own_home(&self, home: Tok) -> bool {
+        let Some(name) = self.name(home) else {
+            return false;
+        };
+        let own = &*self.route.tenant_home;
+        match (self.route.dialect, home) {
+            (Dialect::Postgres, Tok::Word(..)) => {
+                own.bytes().all(|b| !b.is_ascii_uppercase()) && name.eq_ignore_ascii_case(own)
+            }
+            _ => *name == *own,
         }
     }
 

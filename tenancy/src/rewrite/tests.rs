@@ -327,3 +327,81 @@ fn sqlite_drops_foreign_keys_into_the_shared_file() {
         r#"CREATE TABLE "tenant_a".posts (plan_id integer, FOREIGN KEY (plan_id) REFERENCES "public".plans (id))"#,
     );
 }
+
+/// The rewriter bugs the fuzzer found (fuzz/findings/rewrite), fixed.
+#[test]
+fn fuzz_findings() {
+    let reg = registry();
+    let refused = |route: &Route, sql: &str| {
+        assert!(rewrite(sql, &reg, route).is_err(), "accepted: {sql}");
+    };
+    // `db.schema.table`: the table is the last part, its home the one before.
+    refused(&pg(), "SELECT * FROM app.tenant_evil.posts");
+    refused(&pg(), "SELECT * FROM \"app\".\"tenant_evil\".\"posts\"");
+    check(
+        &pg(),
+        "SELECT * FROM app.tenant_a.posts",
+        "SELECT * FROM app.tenant_a.posts",
+    );
+    check(
+        &pg(),
+        "SELECT * FROM app.other.thing",
+        "SELECT * FROM app.other.thing",
+    );
+    // PostgreSQL folds an unquoted qualifier: `tenant_A.posts` is `tenant_a`'s.
+    let upper = Route::new(Dialect::Postgres, "tenant_A", true, Some("public"));
+    refused(&upper, "SELECT * FROM tenant_A.posts");
+    check(
+        &upper,
+        "SELECT * FROM \"tenant_A\".posts",
+        "SELECT * FROM \"tenant_A\".posts",
+    );
+    check(
+        &pg(),
+        "SELECT * FROM TENANT_A.posts",
+        "SELECT * FROM TENANT_A.posts",
+    );
+    refused(&pg(), "SELECT * FROM \"TENANT_A\".posts");
+    // MySQL STRAIGHT_JOIN is a join; `SELECT STRAIGHT_JOIN` a modifier.
+    check(
+        &my(),
+        "SELECT * FROM posts STRAIGHT_JOIN comments ON posts.id = comments.post_id",
+        "SELECT * FROM `tenant_a`.posts STRAIGHT_JOIN `tenant_a`.comments ON posts.id = comments.post_id",
+    );
+    check(
+        &my(),
+        "SELECT STRAIGHT_JOIN id FROM posts",
+        "SELECT STRAIGHT_JOIN id FROM `tenant_a`.posts",
+    );
+    // MySQL: INTO is optional, and modifiers sit before the table.
+    check(
+        &my(),
+        "INSERT posts (id) VALUES (1)",
+        "INSERT `tenant_a`.posts (id) VALUES (1)",
+    );
+    check(
+        &my(),
+        "INSERT IGNORE INTO posts (id) VALUES (1)",
+        "INSERT IGNORE INTO `tenant_a`.posts (id) VALUES (1)",
+    );
+    check(
+        &my(),
+        "REPLACE posts VALUES (1)",
+        "REPLACE `tenant_a`.posts VALUES (1)",
+    );
+    check(
+        &my(),
+        "UPDATE LOW_PRIORITY IGNORE posts SET id = 1",
+        "UPDATE LOW_PRIORITY IGNORE `tenant_a`.posts SET id = 1",
+    );
+    check(
+        &my(),
+        "DELETE QUICK IGNORE FROM posts",
+        "DELETE QUICK IGNORE FROM `tenant_a`.posts",
+    );
+    check(
+        &my(),
+        "SELECT REPLACE(title, 'a', 'b') FROM posts",
+        "SELECT REPLACE(title, 'a', 'b') FROM `tenant_a`.posts",
+    );
+}
