@@ -1,0 +1,114 @@
+//! [`AppError`]: every failure a handler returns, as `{"error": {"code", "message"}}`.
+
+use axum::{
+    Json,
+    extract::rejection::{JsonRejection, PathRejection},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use sea_orm::DbErr;
+use serde_json::json;
+
+/// A handler's failure. Database text is logged, never sent.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 404 `item_not_found`.
+    #[error("no such item")]
+    ItemNotFound,
+    /// 404 `not_found`: the route is not served here (e.g. tenant
+    /// management for a tenant's request).
+    #[error("not found")]
+    NotFound,
+    /// 400 `invalid_json` (or 415/422 from the JSON extractor).
+    #[error("bad request body: {0}")]
+    Body(#[from] JsonRejection),
+    /// 400 `invalid_id`.
+    #[error("bad path: {0}")]
+    Path(#[from] PathRejection),
+    /// 422 `invalid_item` and friends: the body parsed but is not acceptable.
+    #[error("{message}")]
+    Invalid {
+        /// Stable code.
+        code: &'static str,
+        /// For the client.
+        message: String,
+    },
+    /// 409 `tenant_exists`.
+    #[error("tenant exists")]
+    TenantExists,
+    /// 400 `invalid_tenant`.
+    #[error("invalid tenant name")]
+    InvalidTenant,
+    /// 500 `internal`: logged with its cause.
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    /// 500 `internal`, or one of the above, from the tenancy library.
+    #[error("tenancy error: {0}")]
+    Tenancy(tenancy::Error),
+}
+
+impl From<tenancy::Error> for AppError {
+    fn from(e: tenancy::Error) -> Self {
+        match e {
+            tenancy::Error::TenantExists { .. } => AppError::TenantExists,
+            tenancy::Error::InvalidTenantName { .. } => AppError::InvalidTenant,
+            other => AppError::Tenancy(other),
+        }
+    }
+}
+
+impl AppError {
+    fn parts(&self) -> (StatusCode, &'static str, String) {
+        match self {
+            AppError::ItemNotFound => (StatusCode::NOT_FOUND, "item_not_found", self.to_string()),
+            AppError::NotFound => (StatusCode::NOT_FOUND, "not_found", self.to_string()),
+            AppError::Body(rejection) => {
+                let status = rejection.status();
+                let code = if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+                    "unsupported_media_type"
+                } else {
+                    "invalid_json"
+                };
+                (status, code, rejection.body_text())
+            }
+            AppError::Path(_) => (
+                StatusCode::BAD_REQUEST,
+                "invalid_id",
+                "the id must be a positive integer".to_owned(),
+            ),
+            AppError::Invalid { code, message } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, code, message.clone())
+            }
+            AppError::TenantExists => (
+                StatusCode::CONFLICT,
+                "tenant_exists",
+                "a tenant with this name exists".to_owned(),
+            ),
+            AppError::InvalidTenant => (
+                StatusCode::BAD_REQUEST,
+                "invalid_tenant",
+                "tenant names are lowercase letters, digits and _, starting with a letter"
+                    .to_owned(),
+            ),
+            AppError::Db(_) | AppError::Tenancy(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error".to_owned(),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = self.parts();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        (
+            status,
+            Json(json!({ "error": { "code": code, "message": message } })),
+        )
+            .into_response()
+    }
+}

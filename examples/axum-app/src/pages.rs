@@ -1,0 +1,177 @@
+//! The HTML pages: the tenant list (`/`) and a tenant's dashboard
+//! (`/tenant/{tenant}`, or `/` on a tenant's subdomain).
+
+use std::fmt::Write;
+
+use axum::{extract::State, response::Html};
+use sea_orm::{EntityTrait, QueryOrder};
+use tenancy::resolve::{Resolved, TenantDb};
+
+use crate::{AppState, api, error::AppError, item};
+
+const STYLE: &str = "
+:root { color-scheme: light dark; --fg: #1f2328; --muted: #656d76; --line: #d0d7de; --accent: #0969da; --bg: #fff; --soft: #f6f8fa; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --muted: #8d96a0; --line: #30363d; --accent: #4493f8; --bg: #0d1117; --soft: #161b22; } }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.5 system-ui, -apple-system, 'Segoe UI', sans-serif; color: var(--fg); background: var(--bg); }
+header { border-bottom: 1px solid var(--line); background: var(--soft); }
+header div, main { max-width: 52rem; margin: 0 auto; padding: 0.9rem 1.25rem; }
+header a { color: var(--fg); font-weight: 600; text-decoration: none; }
+main { padding-top: 1.5rem; }
+h1 { font-size: 1.5rem; margin: 0 0 0.25rem; }
+p.lead { color: var(--muted); margin: 0 0 1.5rem; }
+table { width: 100%; border-collapse: collapse; margin: 0.5rem 0 1.5rem; }
+th, td { text-align: left; padding: 0.55rem 0.6rem; border-bottom: 1px solid var(--line); }
+th { font-size: 0.8rem; text-transform: uppercase; letter-spacing: 0.04em; color: var(--muted); font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+a { color: var(--accent); }
+.badge { display: inline-block; padding: 0 0.5rem; border-radius: 1rem; font-size: 0.8rem; border: 1px solid var(--line); color: var(--muted); }
+.badge.active, .badge.done { color: #1a7f37; border-color: #1a7f37; }
+.badge.suspended { color: #bc4c00; border-color: #bc4c00; }
+.empty { color: var(--muted); padding: 1rem 0; }
+code, pre { font: 0.85rem/1.45 ui-monospace, SFMono-Regular, Menlo, monospace; background: var(--soft); border-radius: 6px; }
+code { padding: 0.1rem 0.35rem; }
+pre { padding: 0.75rem 1rem; overflow-x: auto; border: 1px solid var(--line); }
+footer { color: var(--muted); font-size: 0.85rem; margin-top: 2rem; }
+";
+
+/// Escapes text for HTML element content and attribute values.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn page(title: &str, body: &str) -> Html<String> {
+    Html(format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><style>{STYLE}</style></head><body>\
+         <header><div><a href=\"/\">tenancy · items</a></div></header>\
+         <main>{body}<footer>Links: <a href=\"/api/tenants\">/api/tenants</a> · \
+         <a href=\"/health\">/health</a> · <a href=\"/metrics\">/metrics</a></footer></main>\
+         </body></html>\n",
+        title = escape(title),
+    ))
+}
+
+/// `GET /`: a tenant's dashboard when the request has a tenant, else the
+/// tenant list.
+pub(crate) async fn home(
+    State(state): State<AppState>,
+    resolved: Resolved,
+    db: Option<TenantDb>,
+) -> Result<Html<String>, AppError> {
+    match db {
+        Some(db) => dashboard(db).await,
+        None => tenants(&state, &resolved).await,
+    }
+}
+
+async fn tenants(state: &AppState, resolved: &Resolved) -> Result<Html<String>, AppError> {
+    let tenants = api::summaries(&state.tenancy).await?;
+    let mut body = String::from("<h1>Tenants</h1>");
+    let _ = write!(
+        body,
+        "<p class=\"lead\">{} tenant{}, each with its own {}.{}</p>",
+        tenants.len(),
+        if tenants.len() == 1 { "" } else { "s" },
+        state.home_kind,
+        if *resolved == Resolved::Admin {
+            " You are on the admin host."
+        } else {
+            ""
+        },
+    );
+    if tenants.is_empty() {
+        body.push_str("<p class=\"empty\">No tenants yet.</p>");
+    } else {
+        body.push_str(
+            "<table><thead><tr><th>Tenant</th><th>Status</th><th class=\"num\">Items</th>\
+             <th>Created</th></tr></thead><tbody>",
+        );
+        for t in &tenants {
+            let name = escape(&t.name);
+            let items = t.items.map_or_else(|| "–".to_owned(), |n| n.to_string());
+            let _ = write!(
+                body,
+                "<tr><td><a href=\"/tenant/{name}\">{name}</a></td>\
+                 <td><span class=\"badge {status}\">{status}</span></td>\
+                 <td class=\"num\">{items}</td><td>{created}</td></tr>",
+                status = t.status,
+                created = escape(&t.created_at),
+            );
+        }
+        body.push_str("</tbody></table>");
+    }
+    let on_demand = if state.create_on_demand {
+        "Visiting a new tenant's page creates it."
+    } else {
+        "Create one with the API:"
+    };
+    let _ = write!(
+        body,
+        "<h2>Try it</h2><p>{on_demand}</p><pre>curl -X POST localhost:3000/api/tenants \
+         -H 'content-type: application/json' -d '{{\"name\": \"acme\"}}'\n\
+         curl -X POST localhost:3000/tenant/acme/api/items \
+         -H 'content-type: application/json' -d '{{\"title\": \"Ship it\"}}'\n\
+         curl -H 'x-tenant: acme' localhost:3000/api/items\n\
+         curl acme.{domain}:3000/api/items</pre>",
+        domain = escape(&state.domain),
+    );
+    Ok(page("Tenants", &body))
+}
+
+async fn dashboard(db: TenantDb) -> Result<Html<String>, AppError> {
+    let tenant = db.tenant().to_string();
+    let items = item::Entity::find()
+        .order_by_asc(item::Column::Id)
+        .all(&*db)
+        .await?;
+    let done = items.iter().filter(|i| i.done).count();
+    let name = escape(&tenant);
+    let mut body = format!(
+        "<h1>{name}</h1><p class=\"lead\">{} item{}, {done} done.</p>",
+        items.len(),
+        if items.len() == 1 { "" } else { "s" },
+    );
+    if items.is_empty() {
+        body.push_str("<p class=\"empty\">No items yet.</p>");
+    } else {
+        body.push_str(
+            "<table><thead><tr><th class=\"num\">#</th><th>Title</th><th>State</th>\
+             <th>Created</th></tr></thead><tbody>",
+        );
+        for i in &items {
+            let state = if i.done { "done" } else { "open" };
+            let _ = write!(
+                body,
+                "<tr><td class=\"num\">{id}</td><td>{title}</td>\
+                 <td><span class=\"badge {state}\">{state}</span></td><td>{created}</td></tr>",
+                id = i.id,
+                title = escape(&i.title),
+                created = i.created_at.format("%Y-%m-%d %H:%M UTC"),
+            );
+        }
+        body.push_str("</tbody></table>");
+    }
+    let _ = write!(
+        body,
+        "<h2>API</h2><pre>curl -X POST localhost:3000/tenant/{name}/api/items \
+         -H 'content-type: application/json' -d '{{\"title\": \"Write the docs\"}}'\n\
+         curl -X PUT localhost:3000/tenant/{name}/api/items/1 \
+         -H 'content-type: application/json' -d '{{\"title\": \"Write the docs\", \"done\": true}}'\n\
+         curl -X DELETE localhost:3000/tenant/{name}/api/items/1</pre>\
+         <p><a href=\"/tenant/{name}/api/items\">This tenant's items as JSON</a></p>"
+    );
+    Ok(page(&tenant, &body))
+}
