@@ -153,6 +153,15 @@ impl Shared {
         result
     }
 
+    /// Whether this process is creating `id` on demand right now.
+    fn creating(&self, id: &TenantId) -> bool {
+        self.state
+            .creating
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(id)
+    }
+
     /// The tenant a request resolves to, checked against the registry.
     async fn admit(&self, name: &str) -> Result<TenantId, TenantRejection> {
         let id = self
@@ -164,7 +173,14 @@ impl Shared {
             TenantRejection::Unavailable
         };
         let mut status = self.status(&id).await.map_err(unavailable)?;
-        if status.is_none() && self.on_demand {
+        // Also join a creation this process has in flight: off PostgreSQL
+        // the row reads `provisioning`, then `active` before the migrations
+        // finish, and only the creation's end means the tenant is ready. A
+        // `provisioning` row with no creation here (finished since, or
+        // another process's) retries the create, which then answers
+        // `TenantExists`, and the status is read again.
+        let in_flight = matches!(status, None | Some(TenantStatus::Provisioning));
+        if self.on_demand && (in_flight || self.creating(&id)) {
             self.create(&id)
                 .await
                 .map_err(|_| TenantRejection::Unavailable)?;
