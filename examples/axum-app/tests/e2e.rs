@@ -1,0 +1,837 @@
+//! End to end: the app on an ephemeral port, driven over HTTP with reqwest,
+//! on SQLite (a temporary directory), PostgreSQL and MySQL/MariaDB (database
+//! `tenancy_axum_app` on the servers of `TENANCY_PG_URL` and
+//! `TENANCY_MYSQL_URL`). Every scenario runs on every backend; tenants are
+//! uniquely named per test and dropped by a guard.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU32, Ordering},
+    },
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use axum_app::{App, Config, TenantMigrator};
+use reqwest::{Client, Method, StatusCode, header::HOST};
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+use tenancy::Irreversibly;
+use tenancy_tests::{Kind, connect_server};
+use tokio::sync::{Mutex, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
+
+/// The test database on the PostgreSQL and MySQL servers.
+const DB_NAME: &str = "tenancy_axum_app";
+
+/// A tenant name no other test or run uses: letters and digits only, so it
+/// is also a valid subdomain label.
+fn unique(tag: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{tag}{:x}x{n}x{:x}", std::process::id(), nanos % 0xfffff)
+}
+
+/// Per backend: tests share a database, so the health test runs alone
+/// (write) while the others hold a read guard; app start-up (which
+/// migrates every tenant) and cleanup (which drops some) do not overlap.
+struct Locks {
+    exclusive: Arc<RwLock<()>>,
+    lifecycle: Mutex<()>,
+}
+
+fn locks(kind: Kind) -> &'static Locks {
+    static LOCKS: std::sync::OnceLock<[Locks; 3]> = std::sync::OnceLock::new();
+    let all = LOCKS.get_or_init(|| {
+        std::array::from_fn(|_| Locks {
+            exclusive: Arc::default(),
+            lifecycle: Mutex::new(()),
+        })
+    });
+    &all[kind as usize]
+}
+
+#[allow(dead_code)] // held for their drop
+enum Guard {
+    Shared(OwnedRwLockReadGuard<()>),
+    Exclusive(OwnedRwLockWriteGuard<()>),
+}
+
+/// A running app and its client; drops the tenants it made.
+struct Server {
+    kind: Kind,
+    base: String,
+    app: App,
+    client: Client,
+    /// Every tenant name of this test starts with it.
+    prefix: String,
+    dir: Option<tempfile::TempDir>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _guard: Guard,
+}
+
+fn server_url(kind: Kind) -> (&'static str, String) {
+    let (var, default) = match kind {
+        Kind::Postgres => (
+            "TENANCY_PG_URL",
+            "postgres://postgres@127.0.0.1:5432/tenancy_test",
+        ),
+        _ => (
+            "TENANCY_MYSQL_URL",
+            "mysql://root@127.0.0.1:3306/tenancy_test",
+        ),
+    };
+    let url = std::env::var(var).unwrap_or_else(|_| default.to_owned());
+    let (server, rest) = url.rsplit_once('/').expect("a database in the URL");
+    let query = rest
+        .split_once('?')
+        .map_or(String::new(), |(_, q)| format!("?{q}"));
+    (var, format!("{server}/{DB_NAME}{query}"))
+}
+
+impl Server {
+    /// Starts the app on `kind`, or `None` when the server is unreachable
+    /// and not required by `TENANCY_REQUIRE`.
+    async fn start(kind: Kind, on_demand: bool, exclusive: bool) -> Option<Server> {
+        let locks = locks(kind);
+        let guard = if exclusive {
+            Guard::Exclusive(locks.exclusive.clone().write_owned().await)
+        } else {
+            Guard::Shared(locks.exclusive.clone().read_owned().await)
+        };
+        let (url, dir) = match kind {
+            Kind::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}/shared.db?mode=rwc", dir.path().display());
+                (url, Some(dir))
+            }
+            _ => {
+                let (var, url) = server_url(kind);
+                match connect_server(kind, &url).await {
+                    Ok(db) => db.close().await.expect("close"),
+                    Err(err) if kind.required() => {
+                        panic!("{var} ({url}) is unreachable and TENANCY_REQUIRE lists it: {err}")
+                    }
+                    Err(err) => {
+                        eprintln!(
+                            "\n*** NOT RUN: {kind:?} skipped, {var} ({url}) unreachable: {err}\n\
+                             *** set TENANCY_REQUIRE=postgres,mysql to make this a failure\n"
+                        );
+                        return None;
+                    }
+                }
+                (url, None)
+            }
+        };
+        let config = Config {
+            database_url: url,
+            addr: "127.0.0.1:0".parse().expect("addr"),
+            domain: "localhost".to_owned(),
+            admin_host: Some("admin.localhost".to_owned()),
+            create_on_demand: on_demand,
+        };
+        let app = {
+            let _lifecycle = locks.lifecycle.lock().await;
+            axum_app::build(&config).await.expect("the app starts")
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let served = app.clone();
+        tokio::spawn(async move {
+            axum_app::serve(&served, listener, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("serve");
+        });
+        Some(Server {
+            kind,
+            base,
+            app,
+            client: Client::new(),
+            prefix: unique("t"),
+            dir,
+            shutdown: Some(tx),
+            _guard: guard,
+        })
+    }
+
+    /// A fresh tenant name of this test.
+    fn name(&self, tag: &str) -> String {
+        format!("{}{tag}", self.prefix)
+    }
+
+    /// Sends a request; `headers` may set `host`.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> (StatusCode, String) {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let response = req.send().await.expect("request");
+        let status = response.status();
+        (status, response.text().await.expect("body"))
+    }
+
+    async fn get(&self, path: &str, headers: &[(&str, &str)]) -> (StatusCode, String) {
+        self.send(Method::GET, path, headers, None).await
+    }
+
+    async fn json(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let (status, text) = self.send(method, path, headers, Some(body)).await;
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// Creates tenant `name` through the API.
+    async fn create_tenant(&self, name: &str) {
+        let (status, body) = self
+            .json(Method::POST, "/api/tenants", &[], json!({ "name": name }))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+
+    async fn cleanup(&self) {
+        if self.kind == Kind::Sqlite {
+            return; // the temporary directory goes
+        }
+        let _lifecycle = locks(self.kind).lifecycle.lock().await;
+        let tenancy = self.app.tenancy();
+        for info in tenancy.list().await.unwrap_or_default() {
+            if info.id.as_str().starts_with(&self.prefix) {
+                let _dropped = tenancy.drop(info.id.as_str(), Irreversibly).await;
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            tokio::task::block_in_place(|| handle.block_on(self.cleanup()));
+        }
+    }
+}
+
+fn code(body: &str) -> String {
+    let json: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("JSON: {body}"));
+    json["error"]["code"].as_str().unwrap_or("-").to_owned()
+}
+
+fn titles(body: &str) -> Vec<String> {
+    let json: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("JSON: {body}"));
+    json.as_array()
+        .unwrap_or_else(|| panic!("an array: {body}"))
+        .iter()
+        .map(|i| i["title"].as_str().unwrap_or("-").to_owned())
+        .collect()
+}
+
+// ---------------------------------------------------------------- scenarios
+
+/// Items written through any resolver are seen through every resolver of
+/// the same tenant and through none of the other's.
+async fn isolation(s: Server) {
+    let (a, b) = (s.name("a"), s.name("b"));
+    s.create_tenant(&a).await;
+    s.create_tenant(&b).await;
+    let host_a = format!("{a}.localhost:3000");
+    let (status, _) = s
+        .json(
+            Method::POST,
+            "/api/items",
+            &[("x-tenant", &a)],
+            json!({ "title": "a by header" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = s
+        .json(
+            Method::POST,
+            "/api/items",
+            &[("host", &host_a)],
+            json!({ "title": "a by subdomain" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = s
+        .json(
+            Method::POST,
+            &format!("/tenant/{b}/api/items"),
+            &[],
+            json!({ "title": "b by path" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let expect_a = ["a by header", "a by subdomain"];
+    for (path, headers) in [
+        ("/api/items".to_owned(), vec![("x-tenant", a.as_str())]),
+        ("/api/items".to_owned(), vec![("host", host_a.as_str())]),
+        (format!("/tenant/{a}/api/items"), vec![]),
+        // The path wins over the header.
+        (
+            format!("/tenant/{a}/api/items"),
+            vec![("x-tenant", b.as_str())],
+        ),
+    ] {
+        let (status, body) = s.get(&path, &headers).await;
+        assert_eq!(status, StatusCode::OK, "{path} {headers:?}: {body}");
+        assert_eq!(titles(&body), expect_a, "{path} {headers:?}");
+    }
+    let host_b = format!("{b}.localhost");
+    for (path, headers) in [
+        ("/api/items".to_owned(), vec![("x-tenant", b.as_str())]),
+        ("/api/items".to_owned(), vec![("host", host_b.as_str())]),
+        (format!("/tenant/{b}/api/items"), vec![]),
+    ] {
+        let (status, body) = s.get(&path, &headers).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        assert_eq!(titles(&body), ["b by path"], "{path} {headers:?}");
+    }
+    // The header wins over the subdomain.
+    let (_, body) = s
+        .get("/api/items", &[("x-tenant", &b), ("host", &host_a)])
+        .await;
+    assert_eq!(titles(&body), ["b by path"]);
+}
+
+/// Create, read, replace, delete; another tenant's ids are not found; bad
+/// bodies and ids answer 4xx with a JSON error.
+async fn item_crud(s: Server) {
+    let (a, b) = (s.name("a"), s.name("b"));
+    s.create_tenant(&a).await;
+    s.create_tenant(&b).await;
+    let ha = [("x-tenant", a.as_str())];
+    let hb = [("x-tenant", b.as_str())];
+    let (status, item) = s
+        .json(
+            Method::POST,
+            "/api/items",
+            &ha,
+            json!({ "title": "  first  " }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{item}");
+    assert_eq!(
+        (item["title"].as_str(), item["done"].as_bool()),
+        (Some("first"), Some(false))
+    );
+    let id = item["id"].as_i64().expect("id");
+    let path = format!("/api/items/{id}");
+
+    let (status, body) = s.get(&path, &ha).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = s.get(&path, &hb).await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (StatusCode::NOT_FOUND, "item_not_found")
+    );
+
+    let (status, item) = s
+        .json(
+            Method::PUT,
+            &path,
+            &ha,
+            json!({ "title": "first, done", "done": true }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{item}");
+    assert_eq!(item["done"], json!(true));
+    let (status, _) = s
+        .json(Method::PUT, &path, &hb, json!({ "title": "stolen" }))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, body) = s.get(&path, &ha).await;
+    let read: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(
+        (read["title"].as_str(), read["done"].as_bool()),
+        (Some("first, done"), Some(true))
+    );
+
+    let (status, _) = s.send(Method::DELETE, &path, &hb, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = s.send(Method::DELETE, &path, &ha, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = s.get(&path, &ha).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = s.send(Method::DELETE, &path, &ha, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let bad: [(Option<Value>, &str, StatusCode, &str); 5] = [
+        (
+            Some(json!({ "title": "" })),
+            "/api/items",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_item",
+        ),
+        (
+            Some(json!({ "title": "x".repeat(201) })),
+            "/api/items",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_item",
+        ),
+        (
+            Some(json!({ "name": "no title" })),
+            "/api/items",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_json",
+        ),
+        (
+            Some(json!({ "title": 5 })),
+            "/api/items",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_json",
+        ),
+        (
+            None,
+            "/api/items",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+    ];
+    for (body, path, status, expected) in bad {
+        let (got, text) = s.send(Method::POST, path, &ha, body.clone()).await;
+        assert_eq!((got, code(&text).as_str()), (status, expected), "{body:?}");
+    }
+    let response = s
+        .client
+        .post(format!("{}/api/items", s.base))
+        .header("x-tenant", &a)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let (status, body) = s.get("/api/items/abc", &ha).await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_id")
+    );
+    let (status, body) = s.get("/api/items", &ha).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(titles(&body).is_empty(), "{body}");
+}
+
+/// A path, its headers, the expected status and error code.
+type Case<'a> = (String, Vec<(&'a str, &'a str)>, StatusCode, &'a str);
+
+/// Unknown (with on-demand creation off), invalid, suspended and missing
+/// tenants are refused with the library's codes and no database text.
+async fn refusals(s: Server) {
+    let a = s.name("a");
+    s.create_tenant(&a).await;
+    let unknown = s.name("nobody");
+    let cases: Vec<Case<'_>> = vec![
+        (
+            "/api/items".into(),
+            vec![("x-tenant", unknown.as_str())],
+            StatusCode::NOT_FOUND,
+            "tenant_not_found",
+        ),
+        (
+            format!("/tenant/{unknown}/api/items"),
+            vec![],
+            StatusCode::NOT_FOUND,
+            "tenant_not_found",
+        ),
+        (
+            format!("/tenant/{unknown}"),
+            vec![],
+            StatusCode::NOT_FOUND,
+            "tenant_not_found",
+        ),
+        (
+            "/api/items".into(),
+            vec![("x-tenant", "Robert'); DROP TABLE items;--")],
+            StatusCode::BAD_REQUEST,
+            "invalid_tenant",
+        ),
+        (
+            "/api/items".into(),
+            vec![("x-tenant", "ACME")],
+            StatusCode::BAD_REQUEST,
+            "invalid_tenant",
+        ),
+        (
+            "/tenant/Not-Valid/api/items".into(),
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "invalid_tenant",
+        ),
+        (
+            "/api/items".into(),
+            vec![("host", "a.b.localhost")],
+            StatusCode::BAD_REQUEST,
+            "invalid_tenant",
+        ),
+        (
+            "/api/items".into(),
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "tenant_required",
+        ),
+        (
+            "/api/items".into(),
+            vec![("host", "admin.localhost"), ("x-tenant", a.as_str())],
+            StatusCode::BAD_REQUEST,
+            "tenant_required",
+        ),
+    ];
+    for (path, headers, status, expected) in &cases {
+        let (got, body) = s.get(path, headers).await;
+        assert_eq!(
+            (got, code(&body).as_str()),
+            (*status, *expected),
+            "{path} {headers:?}"
+        );
+        let lower = body.to_lowercase();
+        for leak in ["sql", "sqlx", "postgres", "mysql", "syntax", "relation"] {
+            assert!(!lower.contains(leak), "{path}: {body}");
+        }
+    }
+    assert!(!s.app.tenancy().exists(&unknown).await.expect("exists"));
+
+    s.app.tenancy().suspend(&a).await.expect("suspend");
+    for path in ["/api/items".to_owned(), "/".to_owned()] {
+        let (status, body) = s.get(&path, &[("x-tenant", &a)]).await;
+        assert_eq!(
+            (status, code(&body).as_str()),
+            (StatusCode::FORBIDDEN, "tenant_suspended")
+        );
+    }
+    let (status, body) = s.get(&format!("/tenant/{a}/api/items"), &[]).await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (StatusCode::FORBIDDEN, "tenant_suspended")
+    );
+    s.app.tenancy().resume(&a).await.expect("resume");
+    let (status, _) = s.get("/api/items", &[("x-tenant", &a)]).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+/// The tenant list (JSON and HTML) with item counts, the dashboard, tenant
+/// creation errors, and the metrics text.
+async fn tenants_pages_and_metrics(s: Server) {
+    let (a, b) = (s.name("a"), s.name("b"));
+    s.create_tenant(&a).await;
+    s.create_tenant(&b).await;
+    for title in ["one", "two <b>bold</b>"] {
+        let (status, _) = s
+            .json(
+                Method::POST,
+                "/api/items",
+                &[("x-tenant", &a)],
+                json!({ "title": title }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (status, body) = s.get("/api/tenants", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let list: Value = serde_json::from_str(&body).expect("json");
+    let count = |name: &str| {
+        list.as_array()
+            .expect("array")
+            .iter()
+            .find(|t| t["name"] == name)
+            .map(|t| (t["status"].clone(), t["items"].clone()))
+    };
+    assert_eq!(count(&a), Some((json!("active"), json!(2))));
+    assert_eq!(count(&b), Some((json!("active"), json!(0))));
+    let (status, body) = s.get("/api/tenants", &[("x-tenant", &a)]).await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+
+    let (status, body) = s
+        .json(Method::POST, "/api/tenants", &[], json!({ "name": a }))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("tenant_exists"))
+    );
+    let (status, body) = s
+        .json(
+            Method::POST,
+            "/api/tenants",
+            &[],
+            json!({ "name": "Bad Name" }),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_tenant"))
+    );
+
+    for headers in [
+        vec![],
+        vec![("host", "admin.localhost:3000")],
+        vec![("host", "www.localhost")],
+    ] {
+        let response = s
+            .client
+            .get(format!("{}/", s.base))
+            .headers(
+                headers
+                    .iter()
+                    .map(|(k, v)| (k.parse().expect("name"), v.parse().expect("value")))
+                    .collect(),
+            )
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::OK);
+        let ctype = response.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert!(ctype.starts_with("text/html"), "{ctype}");
+        let html = response.text().await.expect("body");
+        assert!(html.contains("<h1>Tenants</h1>"), "{html}");
+        assert!(html.contains(&format!("href=\"/tenant/{a}\"")), "{html}");
+        assert!(html.contains(&format!(">{b}</a>")), "{html}");
+    }
+    for (path, headers) in [
+        (format!("/tenant/{a}"), vec![]),
+        (format!("/tenant/{a}/"), vec![]),
+        (
+            "/".to_owned(),
+            vec![(HOST.as_str(), format!("{a}.localhost"))],
+        ),
+    ] {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, html) = s.get(&path, &headers).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(html.contains(&format!("<h1>{a}</h1>")), "{html}");
+        assert!(html.contains("2 items, 0 done"), "{html}");
+        assert!(
+            html.contains("two &lt;b&gt;bold&lt;/b&gt;"),
+            "escaped: {html}"
+        );
+        assert!(!html.contains("<b>bold</b>"));
+    }
+
+    let (status, text) = s.get("/metrics", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        text.contains("tenancy_operations_total{operation=\"create\",outcome=\"ok\"}"),
+        "{text}"
+    );
+    assert!(text.contains("app_http_requests_total"), "{text}");
+}
+
+/// `/health` is 200, 503 once a tenant's home disappears behind the app's
+/// back (naming the tenant and `home_missing`), and 200 again after.
+async fn health(s: Server) {
+    let (a, b) = (s.name("a"), s.name("b"));
+    s.create_tenant(&a).await;
+    s.create_tenant(&b).await;
+    let (status, body) = s.get("/health", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let report: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(report["status"], "ok", "{body}");
+
+    let tenancy = s.app.tenancy();
+    let home = tenancy.home_of(&b).expect("home");
+    let restore: Option<(String, String)> = match s.kind {
+        Kind::Postgres => {
+            let sql = format!("ALTER SCHEMA \"{home}\" RENAME TO \"{home}_away\"");
+            tenancy
+                .inner()
+                .execute_unprepared(&sql)
+                .await
+                .expect("rename");
+            Some((home.clone(), format!("{home}_away")))
+        }
+        Kind::MySql => {
+            let sql = format!("DROP DATABASE `{home}`");
+            tenancy
+                .inner()
+                .execute_unprepared(&sql)
+                .await
+                .expect("drop database");
+            None
+        }
+        Kind::Sqlite => {
+            let dir = s.dir.as_ref().expect("dir").path().join("tenants");
+            let (from, to) = (
+                dir.join(format!("{home}.db")),
+                dir.join(format!("{home}.away")),
+            );
+            std::fs::rename(&from, &to).expect("rename the tenant file");
+            Some((from.display().to_string(), to.display().to_string()))
+        }
+    };
+    let (status, body) = s.get("/health", &[]).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let report: Value = serde_json::from_str(&body).expect("json");
+    let tenants = report["tenants"].as_array().expect("tenants");
+    let of = |name: &str| {
+        tenants
+            .iter()
+            .find(|t| t["tenant"] == name)
+            .cloned()
+            .expect("listed")
+    };
+    assert_eq!(of(&b)["status"], "unhealthy", "{body}");
+    assert_eq!(of(&b)["problem"], "home_missing", "{body}");
+    assert_eq!(of(&a)["status"], "ok", "{body}");
+    assert!(!body.to_lowercase().contains("sql"), "{body}");
+
+    match (s.kind, restore) {
+        (Kind::Postgres, Some((home, away))) => {
+            let sql = format!("ALTER SCHEMA \"{away}\" RENAME TO \"{home}\"");
+            tenancy
+                .inner()
+                .execute_unprepared(&sql)
+                .await
+                .expect("rename back");
+        }
+        (Kind::Sqlite, Some((from, to))) => std::fs::rename(to, from).expect("rename back"),
+        _ => tenancy
+            .drop(&b, Irreversibly)
+            .await
+            .expect("drop the broken tenant"),
+    }
+    let (status, body) = s.get("/health", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Twenty concurrent first requests for a new tenant: all succeed, the
+/// tenant is registered once and migrated.
+async fn on_demand_creation(s: Server) {
+    let name = s.name("new");
+    let s = Arc::new(s);
+    let requests = (0..20).map(|i| {
+        let (s, name) = (s.clone(), name.clone());
+        tokio::spawn(async move {
+            match i % 3 {
+                0 => s.get("/api/items", &[("x-tenant", &name)]).await,
+                1 => s.get(&format!("/tenant/{name}/api/items"), &[]).await,
+                _ => {
+                    s.get("/api/items", &[("host", &format!("{name}.localhost"))])
+                        .await
+                }
+            }
+        })
+    });
+    for response in futures_util::future::join_all(requests).await {
+        let (status, body) = response.expect("task");
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "[]"));
+    }
+    let tenancy = s.app.tenancy();
+    let rows = tenancy
+        .list()
+        .await
+        .expect("list")
+        .into_iter()
+        .filter(|t| t.id.as_str() == name)
+        .count();
+    assert_eq!(rows, 1);
+    let state = tenancy
+        .migrations::<TenantMigrator>()
+        .status(&name)
+        .await
+        .expect("status");
+    assert_eq!(state.applied.len(), 1, "{state:?}");
+    assert!(state.pending.is_empty(), "{state:?}");
+    let (status, _) = s
+        .json(
+            Method::POST,
+            "/api/items",
+            &[("x-tenant", &name)],
+            json!({ "title": "works" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    // An invalid name is never created.
+    let (status, _) = s.get("/api/items", &[("x-tenant", "Bad Name")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let s = Arc::into_inner(s).expect("the requests are done");
+    drop(s);
+}
+
+macro_rules! backend {
+    ($module:ident, $kind:expr) => {
+        mod $module {
+            use super::*;
+
+            async fn start(on_demand: bool, exclusive: bool) -> Option<Server> {
+                Server::start($kind, on_demand, exclusive).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn isolation_by_header_subdomain_and_path() {
+                if let Some(s) = start(false, false).await {
+                    isolation(s).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn item_crud_and_bad_requests() {
+                if let Some(s) = start(false, false).await {
+                    item_crud(s).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn unknown_invalid_suspended_and_missing_tenants() {
+                if let Some(s) = start(false, false).await {
+                    refusals(s).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn tenant_list_pages_and_metrics() {
+                if let Some(s) = start(false, false).await {
+                    tenants_pages_and_metrics(s).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn health_goes_503_when_a_home_disappears() {
+                if let Some(s) = start(false, true).await {
+                    health(s).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn twenty_concurrent_first_requests_create_once() {
+                if let Some(s) = start(true, false).await {
+                    on_demand_creation(s).await;
+                }
+            }
+        }
+    };
+}
+
+backend!(sqlite, Kind::Sqlite);
+backend!(postgres, Kind::Postgres);
+backend!(mysql, Kind::MySql);
