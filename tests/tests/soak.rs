@@ -7,11 +7,7 @@ use tenancy_tests::{
     soak::{self, Soak, SoakConfig},
 };
 
-/// The two soaks share two cores: one at a time gives each its own figure.
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 async fn soak(kind: Kind) {
-    let _one = ONE_AT_A_TIME.lock().await;
     let Some(db) = soak::server(kind, 16).await else {
         return;
     };
