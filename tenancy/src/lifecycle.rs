@@ -247,16 +247,36 @@ impl Tenancy {
                 tenant: info.id.clone(),
             }]
         };
-        self.observe(
-            Operation::Create,
-            &id,
-            self.create_id(&id, metadata),
-            created,
-        )
-        .await
+        let create = self.create_id(&id, metadata, async || Ok(()));
+        self.observe(Operation::Create, &id, create, created).await
     }
 
-    async fn create_id(&self, id: &TenantId, metadata: serde_json::Value) -> Result<TenantInfo> {
+    /// [`Tenancy::create`] that runs `prepare` (migrations, seeding) after
+    /// making the home and before the tenant turns active, on backends
+    /// without transactional DDL; when `prepare` fails the create is undone.
+    pub(crate) async fn create_prepared<F>(&self, id: &TenantId, prepare: F) -> Result<TenantInfo>
+    where
+        F: AsyncFnOnce() -> Result<()>,
+    {
+        let created = |info: &TenantInfo| {
+            vec![TenantEvent::Created {
+                tenant: info.id.clone(),
+            }]
+        };
+        let metadata = serde_json::Value::Object(Default::default());
+        let create = self.create_id(id, metadata, prepare);
+        self.observe(Operation::Create, id, create, created).await
+    }
+
+    async fn create_id<F>(
+        &self,
+        id: &TenantId,
+        metadata: serde_json::Value,
+        prepare: F,
+    ) -> Result<TenantInfo>
+    where
+        F: AsyncFnOnce() -> Result<()>,
+    {
         let id = id.clone();
         let home = self.rules().home(&id)?;
         let backend = self.backend();
@@ -283,6 +303,11 @@ impl Tenancy {
                 .map_err(|e| db_error(e, exists_error(&id)))?;
             if let Err(err) = backend.create_home(db, &home).await {
                 self.compensate(&id, &home, false).await;
+                return Err(err);
+            }
+            // Still `provisioning`: nobody is served a half-made tenant.
+            if let Err(err) = prepare().await {
+                self.compensate(&id, &home, true).await;
                 return Err(err);
             }
             let provisioning = [TenantStatus::Provisioning];

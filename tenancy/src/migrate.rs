@@ -681,21 +681,18 @@ impl<M: MigratorTrait> Migrations<M> {
             let unit = self.create_and_migrate_in_transaction(&id, &conn, seed);
             return t.observe(Operation::Create, &id, unit, events).await;
         }
-        t.create(name).await?;
-        let result = async {
-            let versions = self.run_id(&id, Verb::Up(None)).await.map_err(|(e, _)| e)?;
+        // The row stays `provisioning` until the migrations and the seed
+        // are done; a failure removes the home and the row.
+        let mut versions = Vec::new();
+        t.create_prepared(&id, async || {
+            versions = self.run_id(&id, Verb::Up(None)).await.map_err(|(e, _)| e)?;
             let seeding = conn.begin().await?;
             seed(&seeding).await.map_err(|e| failed(Error::Db(e)))?;
             seeding.commit().await?;
-            Ok::<_, Error>(versions)
-        }
-        .await;
-        if result.is_err()
-            && let Err(cleanup) = t.drop(name, crate::Irreversibly).await
-        {
-            tracing::error!(tenant = %id, error = %cleanup, "could not remove a tenant whose migration failed");
-        }
-        result
+            Ok(())
+        })
+        .await?;
+        Ok(versions)
     }
 
     /// PostgreSQL: the registry row, the schema, every migration and the
