@@ -46,15 +46,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Wrap the router (not `Router::layer`) so it sees the stripped path.
     let tenant_app = tower::Layer::layer(&layer, tenant_routes);
 
+    let health = health_route(tenancy.clone(), HealthOptions::default()); // 200 or 503, JSON
+    let metrics = get(move || std::future::ready(prometheus.render())); // Prometheus text
     let app = Router::new()
-        .route(
-            "/health",
-            health_route(tenancy.clone(), HealthOptions::default()),
-        )
-        .route(
-            "/metrics",
-            get(move || std::future::ready(prometheus.render())),
-        )
+        .route("/health", health)
+        .route("/metrics", metrics)
         .fallback_service(tenant_app);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3001").await?;
     println!("listening on http://{}", listener.local_addr()?);
