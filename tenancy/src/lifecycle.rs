@@ -247,13 +247,13 @@ impl Tenancy {
                 tenant: info.id.clone(),
             }]
         };
-        let create = self.create_id(&id, metadata, async || Ok(()));
+        let create = self.create_id(&id, metadata, false, async || Ok(()));
         self.observe(Operation::Create, &id, create, created).await
     }
 
     /// [`Tenancy::create`] that runs `prepare` (migrations, seeding) after
-    /// making the home and before the tenant turns active, on backends
-    /// without transactional DDL; when `prepare` fails the create is undone.
+    /// making the home and before the tenant turns active; when `prepare`
+    /// fails the create is undone.
     pub(crate) async fn create_prepared<F>(&self, id: &TenantId, prepare: F) -> Result<TenantInfo>
     where
         F: AsyncFnOnce() -> Result<()>,
@@ -264,7 +264,7 @@ impl Tenancy {
             }]
         };
         let metadata = serde_json::Value::Object(Default::default());
-        let create = self.create_id(id, metadata, prepare);
+        let create = self.create_id(id, metadata, true, prepare);
         self.observe(Operation::Create, id, create, created).await
     }
 
@@ -272,6 +272,7 @@ impl Tenancy {
         &self,
         id: &TenantId,
         metadata: serde_json::Value,
+        staged: bool,
         prepare: F,
     ) -> Result<TenantInfo>
     where
@@ -291,12 +292,20 @@ impl Tenancy {
                 ..Default::default()
             })
         };
-        let transactional = backend.transactional_ddl();
-        if transactional {
+        if backend.transactional_ddl() {
+            // One transaction; a staged create (a migration that cannot run
+            // in a transaction follows) commits the row as `provisioning`.
+            let first = if staged {
+                TenantStatus::Provisioning
+            } else {
+                TenantStatus::Active
+            };
             let txn = db.begin().await?;
-            self.insert_and_create(&txn, &id, &row(TenantStatus::Active))
-                .await?;
+            self.insert_and_create(&txn, &id, &row(first)).await?;
             txn.commit().await?;
+            if !staged {
+                return Ok(self.created(id, created_at, metadata));
+            }
         } else {
             exec_autocommit(self, db, &row(TenantStatus::Provisioning))
                 .await
@@ -305,34 +314,43 @@ impl Tenancy {
                 self.compensate(&id, &home, false).await;
                 return Err(err);
             }
-            // Still `provisioning`: nobody is served a half-made tenant.
-            if let Err(err) = prepare().await {
+        }
+        // Still `provisioning`: nobody is served a half-made tenant.
+        if let Err(err) = prepare().await {
+            self.compensate(&id, &home, true).await;
+            return Err(err);
+        }
+        let provisioning = [TenantStatus::Provisioning];
+        match set_status(self, db, &id, &provisioning, TenantStatus::Active).await {
+            Ok(1) => {}
+            Ok(_) => {
+                // The row is gone: whatever removed it, the home this
+                // create made must not outlive it.
+                self.compensate(&id, &home, true).await;
+                return Err(Error::TenantNotFound {
+                    tenant: id.to_string(),
+                });
+            }
+            Err(err) => {
                 self.compensate(&id, &home, true).await;
                 return Err(err);
             }
-            let provisioning = [TenantStatus::Provisioning];
-            match set_status(self, db, &id, &provisioning, TenantStatus::Active).await {
-                Ok(1) => {}
-                Ok(_) => {
-                    // The row is gone: whatever removed it, the home this
-                    // create made must not outlive it.
-                    self.compensate(&id, &home, true).await;
-                    return Err(Error::TenantNotFound {
-                        tenant: id.to_string(),
-                    });
-                }
-                Err(err) => {
-                    self.compensate(&id, &home, true).await;
-                    return Err(err);
-                }
-            }
         }
-        Ok(TenantInfo {
+        Ok(self.created(id, created_at, metadata))
+    }
+
+    fn created(
+        &self,
+        id: TenantId,
+        created_at: DateTime<Utc>,
+        metadata: serde_json::Value,
+    ) -> TenantInfo {
+        TenantInfo {
             id,
             status: TenantStatus::Active,
             created_at,
             metadata,
-        })
+        }
     }
 
     /// PostgreSQL: the registry row (active, empty metadata) and the schema
