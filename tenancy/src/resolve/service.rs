@@ -84,37 +84,37 @@ impl Shared {
         Resolution::Next
     }
 
+    /// Runs `f` on the status cache (made on first use), unless caching is off.
+    fn with_cache<T>(&self, f: impl FnOnce(&mut LruCache<TenantId, Cached>) -> T) -> Option<T> {
+        if self.status_ttl.is_zero() {
+            return None;
+        }
+        let mut cache = self
+            .state
+            .statuses
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        Some(f(cache.get_or_insert_with(|| LruCache::new(CACHED_TENANTS))))
+    }
+
     /// The registry status of `id`, through the cache.
     async fn status(&self, id: &TenantId) -> Result<Option<TenantStatus>, Error> {
         let epoch = self.tenancy.epoch();
-        if !self.status_ttl.is_zero() {
-            let mut cache = self
-                .state
-                .statuses
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            let cache = cache.get_or_insert_with(|| LruCache::new(CACHED_TENANTS));
-            if let Some((status, at, seen)) = cache.get(id)
-                && *seen == epoch
-                && at.elapsed() < self.status_ttl
-            {
-                return Ok(*status);
+        let hit = self.with_cache(|cache| match cache.get(id) {
+            Some((status, at, seen)) if *seen == epoch && at.elapsed() < self.status_ttl => {
+                Some(*status)
             }
+            _ => None,
+        });
+        if let Some(Some(status)) = hit {
+            return Ok(status);
         }
         let status = self
             .tenancy
             .info(id.as_str())
             .await?
             .map(|info| info.status);
-        if !self.status_ttl.is_zero() {
-            let mut cache = self
-                .state
-                .statuses
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            let cache = cache.get_or_insert_with(|| LruCache::new(CACHED_TENANTS));
-            cache.put(id.clone(), (status, Instant::now(), epoch));
-        }
+        self.with_cache(|cache| cache.put(id.clone(), (status, Instant::now(), epoch)));
         Ok(status)
     }
 
