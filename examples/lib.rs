@@ -31,7 +31,11 @@ mod tests {
     #[test]
     fn readme_excerpts_are_in_their_examples() {
         let readme = include_str!("../README.md");
-        let files = [("examples/http.rs", include_str!("http.rs"))];
+        let files = [
+            ("examples/http.rs", include_str!("http.rs")),
+            ("examples/quickstart.rs", include_str!("quickstart.rs")),
+            ("examples/readme.rs", include_str!("readme.rs")),
+        ];
         let marker = "<!-- excerpt: ";
         let mut checked = 0;
         for (at, _) in readme.match_indices(marker) {
@@ -56,6 +60,6 @@ mod tests {
             );
             checked += 1;
         }
-        assert!(checked >= 2, "only {checked} excerpts found");
+        assert!(checked >= 5, "only {checked} excerpts found");
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use migration::{SharedMigrator, TenantMigrator};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
-use tenancy::{OnFailure, Tenancy, TenantId, Verb};
+use tenancy::{MigrateOptions, Tenancy, TenantId, Verb};
 use tenancy_tests::Kind;
 
 use crate::{
@@ -87,8 +87,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
             .run_many(
                 ids.clone(),
                 Verb::Up(None),
-                concurrency,
-                OnFailure::Continue,
+                MigrateOptions::default().concurrency(concurrency),
             )
             .await;
         let migrated = started.elapsed();
@@ -100,8 +99,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
             .run_many(
                 ids.clone(),
                 Verb::Up(None),
-                concurrency,
-                OnFailure::Continue,
+                MigrateOptions::default().concurrency(concurrency),
             )
             .await;
         let nothing = started.elapsed();

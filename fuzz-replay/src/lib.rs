@@ -1,12 +1,6 @@
 //! Replays every file of the committed fuzz corpora (`fuzz/corpus/`)
 //! through the same property checks as the fuzz targets, so CI guards them
-//! on stable without cargo-fuzz. The checks live in `fuzz/src/checks.rs`,
-//! included here by path.
-
-#[cfg(test)]
-#[allow(dead_code, clippy::unwrap_used)]
-#[path = "../../fuzz/src/checks.rs"]
-mod checks;
+//! on stable without cargo-fuzz. The checks live in `fuzz-checks/`.
 
 #[cfg(test)]
 mod tests {
@@ -16,7 +10,7 @@ mod tests {
         path::{Path, PathBuf},
     };
 
-    use super::checks;
+    use tenancy_fuzz_checks as checks;
 
     fn fuzz_dir() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")

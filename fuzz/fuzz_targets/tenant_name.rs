@@ -2,8 +2,6 @@
 //! accepted name and its home stay safe identifiers.
 #![no_main]
 
-#[allow(dead_code)]
-#[path = "../src/checks.rs"]
-mod checks;
+use tenancy_fuzz_checks as checks;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::tenant_name(data));

@@ -24,7 +24,16 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use sea_orm_migration::MigratorTrait;
 use serde_json::json;
 
-use crate::{Irreversibly, Migrations, OnFailure, Outcome, Report, Tenancy, Verb, error::Result};
+use crate::{
+    error::{Error, Result},
+    migrate::{
+        MigrateOptions, MigrationOutcome, MigrationReport, Migrations, OnFailure, TenantReport,
+        Verb,
+    },
+    tenancy::Tenancy,
+    tenant::Irreversibly,
+    tenant_id::TenantId,
+};
 
 #[derive(Debug, Parser)]
 #[command(about = "Migrate the shared home and every tenant")]
@@ -126,7 +135,7 @@ pub async fn run<S: MigratorTrait, T: MigratorTrait>(_shared: S, _tenant: T) {
 }
 
 async fn connect(url: Option<String>, verbose: bool) -> Result<DatabaseConnection> {
-    let url = url.ok_or_else(|| crate::Error::Config("set DATABASE_URL or pass -u".to_owned()))?;
+    let url = url.ok_or_else(|| Error::Config("set DATABASE_URL or pass -u".to_owned()))?;
     let mut options = ConnectOptions::new(url);
     options.sqlx_logging(verbose);
     Ok(Database::connect(options).await?)
@@ -134,10 +143,12 @@ async fn connect(url: Option<String>, verbose: bool) -> Result<DatabaseConnectio
 
 fn default_concurrency(db: &DatabaseConnection) -> usize {
     let max = match db.get_database_backend() {
+        #[cfg(feature = "postgres")]
         sea_orm::DbBackend::Postgres => db
             .get_postgres_connection_pool()
             .options()
             .get_max_connections(),
+        #[cfg(feature = "mysql")]
         sea_orm::DbBackend::MySql => db
             .get_mysql_connection_pool()
             .options()
@@ -147,11 +158,13 @@ fn default_concurrency(db: &DatabaseConnection) -> usize {
     usize::try_from(max / 2).unwrap_or(1).max(1)
 }
 
-fn print_report(report: &Report, started: Instant) -> ExitCode {
+fn print_report(report: &MigrationReport, started: Instant) -> ExitCode {
     for t in &report.tenants {
         match &t.outcome {
-            Outcome::Ok { changed } => println!("ok      {}  {}", t.tenant, changed.join(", ")),
-            Outcome::Failed {
+            MigrationOutcome::Ok { changed } => {
+                println!("ok      {}  {}", t.tenant, changed.join(", "))
+            }
+            MigrationOutcome::Failed {
                 error,
                 last_applied,
             } => {
@@ -164,13 +177,13 @@ fn print_report(report: &Report, started: Instant) -> ExitCode {
                     last_applied.as_deref().unwrap_or("none")
                 );
             }
-            Outcome::Skipped => println!("skipped {}", t.tenant),
+            MigrationOutcome::Skipped => println!("skipped {}", t.tenant),
         }
     }
     let ok = report
         .tenants
         .iter()
-        .filter(|t| matches!(t.outcome, Outcome::Ok { .. }))
+        .filter(|t| matches!(t.outcome, MigrationOutcome::Ok { .. }))
         .count();
     let failed = report.failed().count();
     let skipped = report.tenants.len() - ok - failed;
@@ -196,7 +209,7 @@ fn print_report(report: &Report, started: Instant) -> ExitCode {
 
 /// How a tenant stands: `current`, `behind` (pending versions), `ahead`
 /// (versions the migrator does not know) or `diverged` (both).
-fn drift(state: &crate::MigrationState) -> &'static str {
+fn drift(state: &crate::tenant::MigrationState) -> &'static str {
     match (state.pending.is_empty(), state.unknown.is_empty()) {
         (true, true) => "current",
         (false, true) => "behind",
@@ -237,11 +250,13 @@ async fn apply_verb<S: MigratorTrait, T: MigratorTrait>(
     let concurrency = target
         .concurrency
         .unwrap_or_else(|| default_concurrency(db));
-    let policy = if target.abort_on_failure {
-        OnFailure::Abort
-    } else {
-        OnFailure::Continue
-    };
+    let options = MigrateOptions::default()
+        .concurrency(concurrency)
+        .on_failure(if target.abort_on_failure {
+            OnFailure::Abort
+        } else {
+            OnFailure::Continue
+        });
     // A progress bar on a terminal; plain lines otherwise.
     let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
         let bar = indicatif::ProgressBar::new(0);
@@ -251,16 +266,14 @@ async fn apply_verb<S: MigratorTrait, T: MigratorTrait>(
         );
         bar
     });
-    let progress = |report: &crate::TenantReport, total: usize| {
+    let progress = |report: &TenantReport, total: usize| {
         if let Some(bar) = &bar {
             bar.set_length(total as u64);
             bar.set_message(report.tenant.to_string());
             bar.inc(1);
         }
     };
-    let report = m
-        .run_all_observed(verb, concurrency, policy, &progress)
-        .await?;
+    let report = m.run_all_observed(verb, options, &progress).await?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -280,7 +293,7 @@ async fn execute<S: MigratorTrait, T: MigratorTrait>(cli: Cli) -> Result<ExitCod
         Command::Refresh(target) => apply_verb::<S, T>(&tenancy, target, Verb::Refresh).await,
         Command::Reset(target) => apply_verb::<S, T>(&tenancy, target, Verb::Reset).await,
         Command::Status { target, json } => {
-            let ids: Vec<crate::TenantId> = match target.tenant {
+            let ids: Vec<TenantId> = match target.tenant {
                 Some(name) => vec![tenancy.tenant_id(&name)?],
                 None => tenancy.list().await?.into_iter().map(|t| t.id).collect(),
             };

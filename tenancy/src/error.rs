@@ -55,6 +55,21 @@ pub enum Error {
         /// The offending table reference, as written.
         table: String,
     },
+    /// Returned by [`Tenancy::add_domain`](crate::Tenancy::add_domain) and
+    /// [`Tenancy::remove_domain`](crate::Tenancy::remove_domain) when the
+    /// input is not a host name. Nothing has been sent to the database.
+    #[error("{domain:?} is not a domain name")]
+    InvalidDomain {
+        /// The refused input (possibly hostile: escape it before display).
+        domain: String,
+    },
+    /// Returned by [`Tenancy::add_domain`](crate::Tenancy::add_domain) when
+    /// the domain already belongs to a tenant.
+    #[error("domain {domain} already belongs to a tenant")]
+    DomainTaken {
+        /// The domain, in its stored form.
+        domain: String,
+    },
     /// Returned by [`TenancyBuilder::build`](crate::TenancyBuilder::build) when the
     /// configuration cannot work (unsupported backend, no database selected,
     /// one table registered as both tenant and shared...).
@@ -91,6 +106,10 @@ pub enum ErrorCode {
     NoTenant,
     /// [`Error::CrossTenantReference`]
     CrossTenantReference,
+    /// [`Error::InvalidDomain`]
+    InvalidDomain,
+    /// [`Error::DomainTaken`]
+    DomainTaken,
     /// [`Error::Config`]
     Config,
     /// [`Error::Migration`]
@@ -99,7 +118,7 @@ pub enum ErrorCode {
     Db,
 }
 
-const CODES: [(ErrorCode, &str); 9] = [
+const CODES: [(ErrorCode, &str); 11] = [
     (ErrorCode::Migration, "migration"),
     (ErrorCode::InvalidTenantName, "invalid_tenant_name"),
     (ErrorCode::TenantNotFound, "tenant_not_found"),
@@ -107,6 +126,8 @@ const CODES: [(ErrorCode, &str); 9] = [
     (ErrorCode::TenantSuspended, "tenant_suspended"),
     (ErrorCode::NoTenant, "no_tenant"),
     (ErrorCode::CrossTenantReference, "cross_tenant_reference"),
+    (ErrorCode::InvalidDomain, "invalid_domain"),
+    (ErrorCode::DomainTaken, "domain_taken"),
     (ErrorCode::Config, "config"),
     (ErrorCode::Db, "db"),
 ];
@@ -132,6 +153,8 @@ impl Error {
             Error::TenantSuspended { .. } => ErrorCode::TenantSuspended,
             Error::NoTenant => ErrorCode::NoTenant,
             Error::CrossTenantReference { .. } => ErrorCode::CrossTenantReference,
+            Error::InvalidDomain { .. } => ErrorCode::InvalidDomain,
+            Error::DomainTaken { .. } => ErrorCode::DomainTaken,
             Error::Config(_) => ErrorCode::Config,
             Error::Migration { .. } => ErrorCode::Migration,
             Error::Db(_) => ErrorCode::Db,

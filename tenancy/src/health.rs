@@ -7,11 +7,12 @@ use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, stream};
 use serde::Serialize;
 
-use crate::{error::Result, lifecycle::TenantStatus, tenancy::Tenancy, tenant_id::TenantId};
+use crate::{error::Result, tenancy::Tenancy, tenant::TenantStatus, tenant_id::TenantId};
 
 /// How healthy a tenant, or the whole tenancy, is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum HealthStatus {
     /// Serving, and migrated to the latest known version.
     Ok,
@@ -19,6 +20,40 @@ pub enum HealthStatus {
     Degraded,
     /// Not serving: unregistered, home missing, unreachable or too slow.
     Unhealthy,
+}
+
+/// Why a tenant is not [`HealthStatus::Ok`]; serialized as its stable
+/// snake_case code, never database text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum HealthProblem {
+    /// `tenant_not_found`: not registered (or being created or dropped).
+    TenantNotFound,
+    /// `home_missing`: registered, but its schema, database or file is gone.
+    HomeMissing,
+    /// `unreachable`: a statement could not reach the registry or the home.
+    Unreachable,
+    /// `timeout`: the check took longer than [`HealthOptions::timeout`].
+    Timeout,
+    /// `migrations_pending`: behind (or ahead of) the registered migrator.
+    MigrationsPending,
+    /// `suspended`: suspended in the registry.
+    Suspended,
+}
+
+impl HealthProblem {
+    /// The stable code, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthProblem::TenantNotFound => "tenant_not_found",
+            HealthProblem::HomeMissing => "home_missing",
+            HealthProblem::Unreachable => "unreachable",
+            HealthProblem::Timeout => "timeout",
+            HealthProblem::MigrationsPending => "migrations_pending",
+            HealthProblem::Suspended => "suspended",
+        }
+    }
 }
 
 /// The health of one tenant, from [`Tenancy::health`].
@@ -34,7 +69,7 @@ pub struct TenantHealth {
     /// A statement reached its home.
     pub reachable: bool,
     /// Its registry status (`active`, `suspended`), when registered.
-    pub tenant_status: Option<&'static str>,
+    pub tenant_status: Option<TenantStatus>,
     /// Tables in its home.
     pub tables: Option<u64>,
     /// The latest migration applied that the migrator knows.
@@ -46,10 +81,8 @@ pub struct TenantHealth {
     pub pending: Option<usize>,
     /// Round trip of the statement that reached the home, in milliseconds.
     pub ping_ms: Option<f64>,
-    /// Why it is not ok: a stable code (`tenant_not_found`, `home_missing`,
-    /// `unreachable`, `timeout`, `migrations_pending`, `suspended`), never
-    /// database text.
-    pub problem: Option<&'static str>,
+    /// Why it is not ok.
+    pub problem: Option<HealthProblem>,
 }
 
 impl TenantHealth {
@@ -69,7 +102,7 @@ impl TenantHealth {
         }
     }
 
-    fn fail(mut self, status: HealthStatus, problem: &'static str) -> Self {
+    fn fail(mut self, status: HealthStatus, problem: HealthProblem) -> Self {
         self.status = status;
         self.problem = Some(problem);
         self
@@ -164,30 +197,29 @@ impl Tenancy {
     /// # Errors
     /// [`Error::InvalidTenantName`](crate::Error::InvalidTenantName).
     pub async fn health(&self, name: &str) -> Result<TenantHealth> {
-        let id = self.tenant_id(name)?;
-        Ok(self.check(id).await)
+        Ok(self.check(self.tenant_id(name)?).await)
     }
 
     async fn check(&self, id: TenantId) -> TenantHealth {
         let mut h = TenantHealth::new(id.clone());
-        let info = match self.info(id.as_str()).await {
+        let info = match self.info_id(&id).await {
             Ok(Some(info))
                 if matches!(info.status, TenantStatus::Active | TenantStatus::Suspended) =>
             {
                 info
             }
-            Ok(_) => return h.fail(HealthStatus::Unhealthy, "tenant_not_found"),
-            Err(_) => return h.fail(HealthStatus::Unhealthy, "unreachable"),
+            Ok(_) => return h.fail(HealthStatus::Unhealthy, HealthProblem::TenantNotFound),
+            Err(_) => return h.fail(HealthStatus::Unhealthy, HealthProblem::Unreachable),
         };
-        h.tenant_status = Some(info.status.as_str());
-        let home = match self.rules().home(&id) {
+        h.tenant_status = Some(info.status);
+        let home = match self.home(&id) {
             Ok(home) => home,
-            Err(_) => return h.fail(HealthStatus::Unhealthy, "tenant_not_found"),
+            Err(_) => return h.fail(HealthStatus::Unhealthy, HealthProblem::TenantNotFound),
         };
         match self.backend().home_exists(self.inner(), &home).await {
             Ok(true) => h.exists = true,
-            Ok(false) => return h.fail(HealthStatus::Unhealthy, "home_missing"),
-            Err(_) => return h.fail(HealthStatus::Unhealthy, "unreachable"),
+            Ok(false) => return h.fail(HealthStatus::Unhealthy, HealthProblem::HomeMissing),
+            Err(_) => return h.fail(HealthStatus::Unhealthy, HealthProblem::Unreachable),
         }
         let started = Instant::now();
         match self.backend().table_count(self.inner(), &home).await {
@@ -196,7 +228,7 @@ impl Tenancy {
                 h.tables = Some(tables);
                 h.ping_ms = Some(millis(started.elapsed()));
             }
-            Err(_) => return h.fail(HealthStatus::Unhealthy, "unreachable"),
+            Err(_) => return h.fail(HealthStatus::Unhealthy, HealthProblem::Unreachable),
         }
         h.status = HealthStatus::Ok;
         if let Some(migrator) = self.migrator() {
@@ -206,14 +238,14 @@ impl Tenancy {
                     h.applied_version = state.applied.last().cloned();
                     h.pending = Some(state.pending.len());
                     if !state.pending.is_empty() || !state.unknown.is_empty() {
-                        h = h.fail(HealthStatus::Degraded, "migrations_pending");
+                        h = h.fail(HealthStatus::Degraded, HealthProblem::MigrationsPending);
                     }
                 }
-                Err(_) => return h.fail(HealthStatus::Unhealthy, "unreachable"),
+                Err(_) => return h.fail(HealthStatus::Unhealthy, HealthProblem::Unreachable),
             }
         }
         if info.status == TenantStatus::Suspended && h.status == HealthStatus::Ok {
-            h = h.fail(HealthStatus::Degraded, "suspended");
+            h = h.fail(HealthStatus::Degraded, HealthProblem::Suspended);
         }
         h
     }
@@ -243,7 +275,9 @@ impl Tenancy {
                 let id = info.id;
                 match tokio::time::timeout(options.timeout, self.check(id.clone())).await {
                     Ok(health) => health,
-                    Err(_) => TenantHealth::new(id).fail(HealthStatus::Unhealthy, "timeout"),
+                    Err(_) => {
+                        TenantHealth::new(id).fail(HealthStatus::Unhealthy, HealthProblem::Timeout)
+                    }
                 }
             })
             .buffer_unordered(options.concurrency.max(1))

@@ -30,6 +30,32 @@
 //! - **Errors.** One [`enum@Error`]; inside SeaORM's traits it travels as
 //!   `DbErr::Custom` and [`Error::code_of`] recovers its [`ErrorCode`].
 //!
+//! # Crate feature flags
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `postgres` | yes | PostgreSQL: a schema per tenant (sqlx's PostgreSQL driver) |
+//! | `mysql` | yes | MySQL and MariaDB: a database per tenant (sqlx's MySQL driver) |
+//! | `sqlite` | yes | SQLite: a file per tenant (sqlx's SQLite driver) |
+//! | `axum` | no | [`resolve`](crate::resolve): the tower layer, extractors and health route |
+//! | `cli` | no | [`cli`](crate::cli): the `sea-orm-cli migrate`-style command line |
+//!
+//! A build without a backend's feature refuses that backend at
+//! [`TenancyBuilder::build`] with [`Error::Config`]. Turn off the default
+//! features to compile one driver: `tenancy = { version = "0.1",
+//! default-features = false, features = ["postgres"] }`.
+//!
+//! # Where things live in the source
+//!
+//! `tenant_id.rs`, `tenant.rs`, `dialect.rs`, `registry.rs`, `events.rs`,
+//! `error.rs` are the vocabulary; `rewrite/` the statement rewriter (pure);
+//! `backend/` the three strategies and the only dialect SQL
+//! (`backend/migrate.rs`: what the migration runner needs from a dialect);
+//! `connection/` the routed connections; `store/` the library's own tables;
+//! `tenancy.rs` the hub; `lifecycle.rs`, `domains.rs`, `health.rs`,
+//! `context/` and `migrate/` its capabilities; `builder.rs` composes them.
+//! Each layer imports only from the ones listed before it.
+//!
 //! # Fail closed
 //!
 //! Tenant names are validated into a [`TenantId`] before any SQL is built and
@@ -40,40 +66,63 @@
 //! fails instead of reading anyone's rows, and the contextual connection
 //! fails with [`Error::NoTenant`] outside a scope.
 
-mod backend;
-#[cfg(feature = "cli")]
-pub mod cli;
-mod connection;
-mod context;
-mod domains;
+// A build with fewer than the three drivers leaves the others' helpers unused.
+#![cfg_attr(
+    not(all(feature = "postgres", feature = "mysql", feature = "sqlite")),
+    allow(dead_code, unreachable_code, unused_variables)
+)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+// Vocabulary: plain types and names, no I/O.
+mod dialect;
 mod error;
 mod events;
+mod registry;
+mod tenant;
+mod tenant_id;
+// Routing: the statement rewriter, pure functions.
+mod rewrite;
+// Strategies: everything dialect-specific, the only place that writes dialect SQL.
+mod backend;
+// Connections: `TenantConnection`, `TenantTransaction` and the statement router.
+mod connection;
+// The library's own tables in the shared home.
+mod store;
+// The hub: `Tenancy`'s state and the connections it hands out.
+mod tenancy;
+// Capabilities: `impl Tenancy` blocks over the hub.
+mod context;
+mod domains;
 mod health;
 mod lifecycle;
 mod migrate;
-mod migrator;
-mod registry;
+// Composition: `TenancyBuilder`.
+mod builder;
+// Integrations.
+#[cfg(feature = "cli")]
+pub mod cli;
 #[cfg(feature = "axum")]
 pub mod resolve;
-mod rewrite;
-mod tenancy;
-mod tenant_id;
 
 pub use tenancy_derive::TenantScoped;
 
 pub use crate::{
-    connection::{
-        ContextualConnection, TenantConnection, TenantTransaction,
-        router::{StatementEvent, StatementObserver},
-    },
-    context::{current, require_current, scope, spawn},
+    builder::TenancyBuilder,
+    connection::{StatementEvent, StatementObserver, TenantConnection, TenantTransaction},
+    context::{ContextualConnection, current, require_current, scope, spawn},
     error::{Error, ErrorCode, Result},
     events::{Operation, TenantEvent},
-    health::{HealthCounts, HealthOptions, HealthReport, HealthStatus, SharedHealth, TenantHealth},
-    lifecycle::{Irreversibly, TenantInfo, TenantStatus},
-    migrate::{MigrationState, Migrations, OnFailure, Outcome, Report, TenantReport, Verb},
+    health::{
+        HealthCounts, HealthOptions, HealthProblem, HealthReport, HealthStatus, SharedHealth,
+        TenantHealth,
+    },
+    migrate::{
+        MigrateOptions, MigrationOutcome, MigrationReport, Migrations, OnFailure, TenantReport,
+        Verb,
+    },
     registry::{Scope, TenantScoped},
-    tenancy::{Tenancy, TenancyBuilder},
+    tenancy::Tenancy,
+    tenant::{Irreversibly, MigrationState, TenantInfo, TenantStatus},
     tenant_id::{HomeFn, TenantId, ValidateFn},
 };
 
@@ -85,8 +134,9 @@ pub mod __fuzz {
     use std::borrow::Cow;
 
     use crate::{
+        dialect::Dialect,
         registry::{Registry, Scope},
-        rewrite::{Dialect, Route, rewrite},
+        rewrite::{Route, rewrite},
     };
 
     /// The dialects the fuzzer may pick, by index.
@@ -123,8 +173,8 @@ pub mod __fuzz {
             // SQLite leaves tenant tables as written (the pool is the tenant's
             // file) and qualifies shared ones with the attached schema.
             let route = match dialect {
-                Dialect::Sqlite => Route::new(dialect, "main", false, Some(shared_home)),
-                _ => Route::new(dialect, tenant_home, true, Some(shared_home)),
+                Dialect::Sqlite => Route::tenant_database(dialect, "main", shared_home),
+                _ => Route::qualified(dialect, tenant_home, shared_home),
             };
             Ok(Rewriter { registry, route })
         }

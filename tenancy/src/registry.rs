@@ -54,8 +54,10 @@ pub struct Registration {
 
 inventory::collect!(Registration);
 
-/// The table name of the registry of tenants, a shared table.
+/// The library's own tables (see `store/`), both shared.
 pub(crate) const TENANTS_TABLE: &str = "tenancy_tenants";
+/// Custom domains, see `store/domains.rs`.
+pub(crate) const DOMAINS_TABLE: &str = "tenancy_domains";
 
 /// The tables a [`Tenancy`](crate::Tenancy) routes, frozen at build time.
 #[derive(Debug, Default)]
@@ -71,7 +73,7 @@ impl Registry {
     pub(crate) fn collect(extra: &[(String, Scope)]) -> Result<Self> {
         let mut registry = Registry::default();
         registry.insert(TENANTS_TABLE, Scope::Shared)?;
-        registry.insert(crate::domains::DOMAINS_TABLE, Scope::Shared)?;
+        registry.insert(DOMAINS_TABLE, Scope::Shared)?;
         for reg in inventory::iter::<Registration> {
             registry.insert(reg.table, reg.scope).map_err(|e| match e {
                 Error::Config(msg) => Error::Config(format!("{msg} (declared in {})", reg.module)),

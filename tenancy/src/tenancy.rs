@@ -1,32 +1,29 @@
-//! [`Tenancy`]: the entry point, and its builder.
+//! [`Tenancy`], the hub: the state every capability shares, and the
+//! connections it hands out. Capabilities (`lifecycle`, `domains`, `health`,
+//! `migrate`, `context`) add `impl Tenancy` blocks from above; the builder
+//! (`builder.rs`) composes it.
 
 use std::{
     fmt,
-    num::NonZeroUsize,
-    path::PathBuf,
+    future::Future,
     sync::{
         Arc,
         atomic::{AtomicU64, Ordering},
     },
-    time::Duration,
 };
 
-use sea_orm::{DatabaseConnection, EntityTrait};
-use sea_orm_migration::MigratorTrait;
+use futures_util::future::BoxFuture;
+use sea_orm::DatabaseConnection;
 
 use crate::{
-    backend::{self, Backend, BackendOptions},
-    connection::{
-        ContextualConnection, TenantConnection,
-        router::{Router, StatementObserver},
-    },
-    domains::DomainCache,
+    backend::Backend,
+    connection::{Router, StatementObserver, TenantConnection},
     error::Result,
     events::{Hooks, Operation, TenantEvent},
-    lifecycle,
-    migrator::ErasedMigrator,
-    registry::{Registry, Scope},
-    tenant_id::{HomeFn, TenantId, TenantRules, ValidateFn},
+    registry::Registry,
+    store::{DomainCache, Store},
+    tenant::MigrationState,
+    tenant_id::{TenantId, TenantRules},
 };
 
 /// Multi-tenancy over one SeaORM [`DatabaseConnection`].
@@ -48,49 +45,61 @@ use crate::{
 /// ```
 #[derive(Clone)]
 pub struct Tenancy {
-    inner: Arc<Inner>,
+    state: Arc<State>,
 }
 
-struct Inner {
-    db: DatabaseConnection,
-    backend: Box<dyn Backend>,
-    registry: Arc<Registry>,
-    rules: TenantRules,
-    observer: Option<Arc<StatementObserver>>,
-    shared: Arc<Router>,
-    hooks: Hooks,
-    statement_metrics: bool,
-    migrator: Option<ErasedMigrator>,
-    domains: DomainCache,
+/// What a [`Tenancy`] holds; assembled by the builder.
+pub(crate) struct State {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) backend: Arc<dyn Backend>,
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) rules: TenantRules,
+    pub(crate) observer: Option<Arc<StatementObserver>>,
+    pub(crate) store: Store,
+    pub(crate) hooks: Hooks,
+    pub(crate) statement_metrics: bool,
+    pub(crate) migrator: Option<Arc<dyn TenantMigrator>>,
+    pub(crate) domains: DomainCache,
     /// Bumped by every lifecycle change this process makes, so caches of
     /// tenant status (the request layer's) drop what they hold.
-    epoch: AtomicU64,
+    pub(crate) epoch: AtomicU64,
+}
+
+/// The application's tenant migrator registered on the builder, with its
+/// type erased (implemented in `migrate/erased.rs`), for health checks and
+/// on-demand creation.
+pub(crate) trait TenantMigrator: Send + Sync + fmt::Debug {
+    /// The latest version the migrator knows.
+    fn latest(&self) -> Option<String>;
+
+    /// Where `id` stands against the migrator.
+    fn status<'a>(
+        &'a self,
+        t: &'a Tenancy,
+        id: &'a TenantId,
+    ) -> BoxFuture<'a, Result<MigrationState>>;
+
+    /// Creates `id` and migrates it as one unit; the versions applied.
+    fn create_and_migrate<'a>(
+        &'a self,
+        t: &'a Tenancy,
+        id: &'a TenantId,
+    ) -> BoxFuture<'a, Result<Vec<String>>>;
 }
 
 impl fmt::Debug for Tenancy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tenancy")
-            .field("backend", &self.inner.backend)
-            .field("rules", &self.inner.rules)
+            .field("backend", &self.state.backend)
+            .field("rules", &self.state.rules)
             .finish_non_exhaustive()
     }
 }
 
 impl Tenancy {
-    /// Starts configuring a `Tenancy` over `db`, which holds the shared
-    /// tables (and, on PostgreSQL and MySQL, serves every tenant).
-    pub fn builder(db: DatabaseConnection) -> TenancyBuilder {
-        TenancyBuilder {
-            db,
-            rules: TenantRules::default(),
-            options: BackendOptions::default(),
-            tables: Vec::new(),
-            observer: None,
-            install: true,
-            hooks: Hooks::default(),
-            statement_metrics: false,
-            migrator: None,
-            domain_ttl: Duration::from_secs(30),
+    pub(crate) fn from_state(state: State) -> Self {
+        Tenancy {
+            state: Arc::new(state),
         }
     }
 
@@ -99,7 +108,7 @@ impl Tenancy {
     /// # Errors
     /// [`Error::InvalidTenantName`](crate::Error::InvalidTenantName).
     pub fn tenant_id(&self, name: &str) -> Result<TenantId> {
-        self.inner.rules.validate(name)
+        self.state.rules.validate(name)
     }
 
     /// The connection of tenant `name`. Cheap and without I/O: it neither
@@ -110,7 +119,7 @@ impl Tenancy {
     /// # Errors
     /// [`Error::InvalidTenantName`](crate::Error::InvalidTenantName).
     pub fn tenant(&self, name: &str) -> Result<TenantConnection> {
-        self.tenant_by_id(self.tenant_id(name)?)
+        self.connection(&self.tenant_id(name)?)
     }
 
     /// The connection of a validated tenant id.
@@ -119,51 +128,46 @@ impl Tenancy {
     /// [`Error::InvalidTenantName`](crate::Error::InvalidTenantName) when `id`
     /// does not pass this tenancy's (possibly stricter) rules.
     pub fn tenant_by_id(&self, id: TenantId) -> Result<TenantConnection> {
-        let id = if self.inner.rules.is_default() {
-            id
+        self.connection(&self.recheck(id)?)
+    }
+
+    /// `id` checked against this tenancy's rules when they are not the
+    /// default ones (which every `TenantId` passed when it was made).
+    pub(crate) fn recheck(&self, id: TenantId) -> Result<TenantId> {
+        if self.state.rules.is_default() {
+            Ok(id)
         } else {
-            self.inner.rules.validate(id.as_str())?
-        };
-        let home = self.inner.rules.home(&id)?;
-        let backend = &self.inner.backend;
+            self.tenant_id(id.as_str())
+        }
+    }
+
+    /// The connection of `id`, which passed this tenancy's rules.
+    pub(crate) fn connection(&self, id: &TenantId) -> Result<TenantConnection> {
+        let home = self.home(id)?;
+        let state = &self.state;
         let router = Router {
-            registry: self.inner.registry.clone(),
-            route: backend.route(&home),
+            registry: state.registry.clone(),
+            route: state.backend.route(&home),
             tenant: Some(id.clone()),
-            observer: self.inner.observer.clone(),
-            statements: self
-                .inner
+            observer: state.observer.clone(),
+            statements: state
                 .statement_metrics
                 .then(|| metrics::counter!("tenancy_statements_total", "tenant" => id.to_string())),
             home: home.into_boxed_str(),
         };
-        let pool = (!backend.pool_per_tenant()).then(|| self.inner.db.clone());
-        Ok(TenantConnection::new(id, router, pool, self.clone()))
-    }
-
-    /// The connection of tenant `name` after checking the registry.
-    ///
-    /// # Errors
-    /// [`Error::InvalidTenantName`](crate::Error::InvalidTenantName),
-    /// [`Error::TenantNotFound`](crate::Error::TenantNotFound),
-    /// [`Error::TenantSuspended`](crate::Error::TenantSuspended), or a database error.
-    pub async fn connect(&self, name: &str) -> Result<TenantConnection> {
-        let id = self.tenant_id(name)?;
-        lifecycle::require_active(self, &id).await?;
-        self.tenant_by_id(id)
-    }
-
-    /// A connection that follows the tenant of the current
-    /// [`scope`](crate::scope) and fails with
-    /// [`Error::NoTenant`](crate::Error::NoTenant) outside one.
-    pub fn contextual(&self) -> ContextualConnection {
-        ContextualConnection::new(self.clone())
+        let pool = (!state.backend.pool_per_tenant()).then(|| state.db.clone());
+        Ok(TenantConnection::new(
+            id.clone(),
+            router,
+            pool,
+            state.backend.clone(),
+        ))
     }
 
     /// The wrapped connection, which sees the shared home. Statements on it
     /// are not routed: tenant tables are not reachable through it.
     pub fn inner(&self) -> &DatabaseConnection {
-        &self.inner.db
+        &self.state.db
     }
 
     /// The home (schema, database or file stem) of a tenant.
@@ -171,49 +175,49 @@ impl Tenancy {
     /// # Errors
     /// [`Error::InvalidTenantName`](crate::Error::InvalidTenantName).
     pub fn home_of(&self, name: &str) -> Result<String> {
-        let id = self.tenant_id(name)?;
-        self.inner.rules.home(&id)
+        self.home(&self.tenant_id(name)?)
+    }
+
+    /// The home of `id`.
+    pub(crate) fn home(&self, id: &TenantId) -> Result<String> {
+        self.state.rules.home(id)
     }
 
     /// The tenant-scoped tables this tenancy routes, sorted.
     pub fn tenant_tables(&self) -> Vec<&str> {
-        self.inner.registry.tenant_tables()
+        self.state.registry.tenant_tables()
     }
 
     /// The shared home: schema (PostgreSQL), database (MySQL) or the name the
     /// shared file is attached under (SQLite).
-    pub fn shared_schema(&self) -> &str {
-        self.inner.backend.shared_home()
+    pub fn shared_home(&self) -> &str {
+        self.state.backend.shared_home()
     }
 
     pub(crate) fn backend(&self) -> &dyn Backend {
-        &*self.inner.backend
+        &*self.state.backend
     }
 
-    pub(crate) fn rules(&self) -> &TenantRules {
-        &self.inner.rules
-    }
-
-    pub(crate) fn shared_router(&self) -> &Router {
-        &self.inner.shared
+    pub(crate) fn store(&self) -> &Store {
+        &self.state.store
     }
 
     pub(crate) fn domain_cache(&self) -> &DomainCache {
-        &self.inner.domains
+        &self.state.domains
     }
 
-    pub(crate) fn migrator(&self) -> Option<&ErasedMigrator> {
-        self.inner.migrator.as_ref()
+    pub(crate) fn migrator(&self) -> Option<&dyn TenantMigrator> {
+        self.state.migrator.as_deref()
     }
 
     /// Changes with every lifecycle operation this process runs.
     #[cfg_attr(not(feature = "axum"), allow(dead_code))]
     pub(crate) fn epoch(&self) -> u64 {
-        self.inner.epoch.load(Ordering::Acquire)
+        self.state.epoch.load(Ordering::Acquire)
     }
 
     /// Runs lifecycle operation `op` on `tenant` with its span, metrics and
-    /// hooks (see [`crate::events`]), and invalidates status caches.
+    /// hooks (see `events.rs`), and invalidates status caches.
     pub(crate) async fn observe<T>(
         &self,
         op: Operation,
@@ -221,193 +225,9 @@ impl Tenancy {
         fut: impl Future<Output = Result<T>>,
         on_ok: impl FnOnce(&T) -> Vec<TenantEvent>,
     ) -> Result<T> {
-        let result = self.inner.hooks.observe(op, tenant, fut, on_ok).await;
-        self.inner.epoch.fetch_add(1, Ordering::AcqRel);
-        self.inner.domains.clear();
+        let result = self.state.hooks.observe(op, tenant, fut, on_ok).await;
+        self.state.epoch.fetch_add(1, Ordering::AcqRel);
+        self.state.domains.clear();
         result
-    }
-}
-
-/// Configures a [`Tenancy`]; from [`Tenancy::builder`].
-pub struct TenancyBuilder {
-    db: DatabaseConnection,
-    rules: TenantRules,
-    options: BackendOptions,
-    tables: Vec<(String, Scope)>,
-    observer: Option<Arc<StatementObserver>>,
-    install: bool,
-    hooks: Hooks,
-    statement_metrics: bool,
-    migrator: Option<ErasedMigrator>,
-    domain_ttl: Duration,
-}
-
-impl fmt::Debug for TenancyBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TenancyBuilder")
-            .field("rules", &self.rules)
-            .field("options", &self.options)
-            .field("tables", &self.tables)
-            .finish_non_exhaustive()
-    }
-}
-
-impl TenancyBuilder {
-    /// PostgreSQL: the schema of shared tables (default `public`).
-    pub fn shared_schema(mut self, schema: impl Into<String>) -> Self {
-        self.options.shared_schema = Some(schema.into());
-        self
-    }
-
-    /// The prefix from tenant id to home name (default `tenant_`): tenant
-    /// `acme` lives in schema/database/file `tenant_acme`.
-    pub fn home_prefix(mut self, prefix: &str) -> Self {
-        self.rules = self.rules.with_prefix(prefix);
-        self
-    }
-
-    /// A template from tenant id to home name, replacing the prefix. Its
-    /// output is validated like a name (ASCII letters, digits, `_`, `-`).
-    pub fn home_template(
-        mut self,
-        template: impl Fn(&TenantId) -> String + Send + Sync + 'static,
-    ) -> Self {
-        let template: Arc<HomeFn> = Arc::new(template);
-        self.rules = self.rules.with_home(template);
-        self
-    }
-
-    /// A custom name rule replacing `^[a-z][a-z0-9_]{0,47}$`. It can narrow,
-    /// never widen, the floor every name passes: ASCII letters, digits, `_`
-    /// and `-`, at most 63 bytes, not reserved.
-    pub fn validate_names(
-        mut self,
-        rule: impl Fn(&str) -> std::result::Result<(), &'static str> + Send + Sync + 'static,
-    ) -> Self {
-        let rule: Arc<ValidateFn> = Arc::new(rule);
-        self.rules = self.rules.with_validation(rule);
-        self
-    }
-
-    /// Registers a table by name, for entities without the derive.
-    pub fn table(mut self, table: impl Into<String>, scope: Scope) -> Self {
-        self.tables.push((table.into(), scope));
-        self
-    }
-
-    /// Registers an entity without the derive (the explicit path).
-    pub fn entity<E: EntityTrait + Default>(self, scope: Scope) -> Self {
-        let table = E::default().table_name().to_owned();
-        self.table(table, scope)
-    }
-
-    /// SQLite: the directory of tenant files (default: `tenants/` beside
-    /// the shared file).
-    pub fn sqlite_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.options.sqlite.dir = Some(dir.into());
-        self
-    }
-
-    /// SQLite: how many tenant pools stay open (default 64, least recently
-    /// used closed first).
-    pub fn sqlite_open_tenants(mut self, pools: NonZeroUsize) -> Self {
-        self.options.sqlite.pools = pools;
-        self
-    }
-
-    /// SQLite: connections per tenant pool (default 4).
-    pub fn sqlite_connections_per_tenant(mut self, connections: u32) -> Self {
-        self.options.sqlite.connections_per_tenant = connections;
-        self
-    }
-
-    /// Calls `observer` with every statement a tenant connection routes,
-    /// before it is sent (logging, auditing, tests).
-    pub fn on_statement(
-        mut self,
-        observer: impl Fn(&crate::StatementEvent<'_>) + Send + Sync + 'static,
-    ) -> Self {
-        self.observer = Some(Arc::new(observer));
-        self
-    }
-
-    /// Calls `hook` after each tenant is created, dropped, migrated,
-    /// suspended or resumed, and when one of those fails; hooks run in the
-    /// order they were added, on the task that ran the operation, so keep
-    /// them quick (spawn for slow work).
-    pub fn on_event(mut self, hook: impl Fn(&TenantEvent) + Send + Sync + 'static) -> Self {
-        self.hooks.push(Arc::new(hook));
-        self
-    }
-
-    /// Counts statements per tenant in the `tenancy_statements_total`
-    /// metric, labelled with the tenant (default off: one label value per
-    /// tenant can be many time series).
-    pub fn statement_metrics(mut self, enabled: bool) -> Self {
-        self.statement_metrics = enabled;
-        self
-    }
-
-    /// The application's tenant migrator: health checks compare each
-    /// tenant with its latest version, and [`Tenancy::create_and_migrate`]
-    /// (also used for on-demand creation) runs it.
-    pub fn migrator<M: MigratorTrait + 'static>(mut self) -> Self {
-        self.migrator = Some(ErasedMigrator::of::<M>());
-        self
-    }
-
-    /// How long a custom-domain lookup is cached (default 30 s). Changes
-    /// made through this process's [`Tenancy::add_domain`] and
-    /// [`Tenancy::remove_domain`] take effect at once.
-    pub fn domain_cache_ttl(mut self, ttl: Duration) -> Self {
-        self.domain_ttl = ttl;
-        self
-    }
-
-    /// Whether `build` creates the tenant registry table when missing
-    /// (default `true`).
-    pub fn install_registry(mut self, install: bool) -> Self {
-        self.install = install;
-        self
-    }
-
-    /// Detects the backend, freezes the table registry and installs the
-    /// tenant registry table.
-    ///
-    /// # Errors
-    /// [`Error::Config`](crate::Error::Config) for an unsupported backend, a
-    /// MySQL connection with no database selected, an in-memory SQLite
-    /// database, or a table registered as both tenant and shared; database
-    /// errors from the installation.
-    pub async fn build(self) -> Result<Tenancy> {
-        let registry = Arc::new(Registry::collect(&self.tables)?);
-        let backend = backend::detect(&self.db, self.options).await?;
-        let shared = Arc::new(Router {
-            registry: registry.clone(),
-            route: backend.shared_route(),
-            tenant: None,
-            home: Box::from(""),
-            observer: self.observer.clone(),
-            statements: None,
-        });
-        let tenancy = Tenancy {
-            inner: Arc::new(Inner {
-                db: self.db,
-                backend,
-                registry,
-                rules: self.rules,
-                observer: self.observer,
-                shared,
-                hooks: self.hooks,
-                statement_metrics: self.statement_metrics,
-                migrator: self.migrator,
-                domains: DomainCache::new(self.domain_ttl),
-                epoch: AtomicU64::new(0),
-            }),
-        };
-        if self.install {
-            lifecycle::install(&tenancy).await?;
-        }
-        Ok(tenancy)
     }
 }

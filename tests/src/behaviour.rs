@@ -70,6 +70,8 @@ macro_rules! behaviours {
                 Box::pin(async move { $body })
             }
         )*
+        /// Every behaviour, by name.
+        pub const NAMES: &[&str] = &[$(stringify!($name)),*];
     };
 }
 
@@ -322,6 +324,12 @@ macro_rules! behaviour_tests {
                     $crate::behaviour::run($crate::Kind::$kind, $crate::behaviour::$test).await;
                 }
             )*
+
+            /// The list above names every test the support library defines.
+            #[test]
+            fn every_test_is_listed() {
+                $crate::assert_listed(&[$(stringify!($test)),*], $crate::behaviour::NAMES.to_vec());
+            }
         }
     };
 }

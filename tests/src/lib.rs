@@ -13,6 +13,7 @@
 pub mod behaviour;
 pub mod corpus;
 pub mod entities;
+pub mod isolated;
 pub mod matrix;
 pub mod migrations;
 pub mod oracle;
@@ -375,4 +376,23 @@ impl Drop for Fixture {
             tokio::task::block_in_place(|| handle.block_on(self.cleanup()));
         }
     }
+}
+
+/// Fails unless `listed` (the names a per-backend macro expands) and
+/// `defined` (the names the support library defines) are the same set, so
+/// that a test added to one list and forgotten in the other cannot run on no
+/// backend.
+///
+/// # Panics
+/// When the two differ, naming the difference.
+pub fn assert_listed(listed: &[&str], mut defined: Vec<&str>) {
+    let mut listed = listed.to_vec();
+    listed.sort_unstable();
+    defined.sort_unstable();
+    let missing: Vec<&&str> = defined.iter().filter(|d| !listed.contains(d)).collect();
+    let unknown: Vec<&&str> = listed.iter().filter(|l| !defined.contains(l)).collect();
+    assert!(
+        missing.is_empty() && unknown.is_empty(),
+        "defined but not run per backend: {missing:?}; run but not defined: {unknown:?}"
+    );
 }

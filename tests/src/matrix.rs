@@ -529,6 +529,12 @@ macro_rules! leak_matrix {
                     $crate::matrix::run($crate::Kind::$kind, $crate::matrix::$op).await;
                 }
             )*
+
+            /// The list above names every test the support library defines.
+            #[test]
+            fn every_test_is_listed() {
+                $crate::assert_listed(&[$(stringify!($op)),*], $crate::matrix::ALL.iter().map(|(name, _)| *name).collect());
+            }
         }
     };
 }

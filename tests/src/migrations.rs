@@ -4,7 +4,7 @@ use futures_util::future::BoxFuture;
 use migration::{SharedMigrator, TenantMigrator};
 use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
 use sea_orm_migration::{MigrationTrait, MigratorTrait, SchemaManager, prelude::*};
-use tenancy::{OnFailure, Outcome, TenantId, Verb};
+use tenancy::{MigrateOptions, MigrationOutcome, OnFailure, TenantId, Verb};
 
 use crate::{Fixture, Kind};
 
@@ -240,6 +240,8 @@ macro_rules! tests {
                 Box::pin(async move { $body })
             }
         )*
+        /// Every test of this list, by name.
+        pub const NAMES: &[&str] = &[$(stringify!($name)),*];
     };
 }
 
@@ -293,19 +295,19 @@ tests! {
     failing_tenant_is_reported_and_others_succeed => |fx| {
         let m = fx.tenancy.migrations::<TenantMigrator>();
         let names = tenants(&fx, 50).await;
-        let report = m.run_many(ids(&names), Verb::Up(Some(3)), 4, OnFailure::Continue).await;
+        let report = m.run_many(ids(&names), Verb::Up(Some(3)), MigrateOptions::default().concurrency(4)).await;
         assert!(report.is_ok(), "{report:?}");
         let bad = &names[5];
         sql(&fx, bad, "INSERT INTO {}authors (email, name) VALUES ('a@x', 'Twin'), ('b@x', 'Twin')")
             .await
             .expect("plant duplicates");
-        let report = m.run_many(ids(&names), Verb::Up(None), 4, OnFailure::Continue).await;
+        let report = m.run_many(ids(&names), Verb::Up(None), MigrateOptions::default().concurrency(4).on_failure(OnFailure::Continue)).await;
         let failed: Vec<_> = report.failed().map(|t| t.tenant.to_string()).collect();
         assert_eq!(failed, std::slice::from_ref(bad));
         for t in &report.tenants {
             if t.tenant.as_str() != bad {
-                assert!(matches!(&t.outcome, Outcome::Ok { changed } if changed.len() == 1), "{t:?}");
-            } else if let Outcome::Failed { last_applied, .. } = &t.outcome {
+                assert!(matches!(&t.outcome, MigrationOutcome::Ok { changed } if changed.len() == 1), "{t:?}");
+            } else if let MigrationOutcome::Failed { last_applied, .. } = &t.outcome {
                 assert_eq!(last_applied.as_deref(), Some(versions()[2].as_str()));
             }
         }
@@ -321,19 +323,19 @@ tests! {
         assert_eq!(count(&fx, bad, "authors").await, 2);
         // Fixed, a rerun completes.
         sql(&fx, bad, "DELETE FROM {}authors WHERE email = 'b@x'").await.expect("fix");
-        let report = m.run_many(ids(&names), Verb::Up(None), 4, OnFailure::Continue).await;
+        let report = m.run_many(ids(&names), Verb::Up(None), MigrateOptions::default().concurrency(4).on_failure(OnFailure::Continue)).await;
         assert!(report.is_ok(), "{report:?}");
         assert_eq!(m.status(bad).await.expect("status").pending.len(), 0);
         // Abort stops starting tenants after the first failure.
-        let report = m.run_many(ids(&names), Verb::Up(None), 1, OnFailure::Abort).await;
+        let report = m.run_many(ids(&names), Verb::Up(None), MigrateOptions::default().concurrency(1).on_failure(OnFailure::Abort)).await;
         assert!(report.is_ok());
     }
     concurrent_runners_apply_each_version_once => |fx| {
         let m = fx.tenancy.migrations::<TenantMigrator>();
         let names = tenants(&fx, 6).await;
         let (a, b) = tokio::join!(
-            m.run_many(ids(&names), Verb::Up(None), 3, OnFailure::Continue),
-            m.run_many(ids(&names), Verb::Up(None), 3, OnFailure::Continue),
+            m.run_many(ids(&names), Verb::Up(None), MigrateOptions::default().concurrency(3).on_failure(OnFailure::Continue)),
+            m.run_many(ids(&names), Verb::Up(None), MigrateOptions::default().concurrency(3).on_failure(OnFailure::Continue)),
         );
         assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
         for name in &names {
@@ -343,7 +345,7 @@ tests! {
             .tenants
             .iter()
             .chain(&b.tenants)
-            .map(|t| match &t.outcome { Outcome::Ok { changed } => changed.len(), _ => 0 })
+            .map(|t| match &t.outcome { MigrationOutcome::Ok { changed } => changed.len(), _ => 0 })
             .sum();
         assert_eq!(applied, 4 * names.len(), "every version applied exactly once");
     }
@@ -403,7 +405,13 @@ pub fn migration_outside_transaction(fx: Fixture) -> BoxFuture<'static, ()> {
         let m = fx.tenancy.migrations::<ConcurrentIndexMigrator>();
         let names = tenants(&fx, 3).await;
         let report = m
-            .run_many(ids(&names), Verb::Up(None), 2, OnFailure::Continue)
+            .run_many(
+                ids(&names),
+                Verb::Up(None),
+                MigrateOptions::default()
+                    .concurrency(2)
+                    .on_failure(OnFailure::Continue),
+            )
             .await;
         assert!(report.is_ok(), "{report:?}");
         for name in &names {
@@ -434,6 +442,12 @@ macro_rules! migration_tests {
                     $crate::migrations::run($crate::Kind::$kind, $crate::migrations::$test).await;
                 }
             )*
+
+            /// The list above names every test the support library defines.
+            #[test]
+            fn every_test_is_listed() {
+                $crate::assert_listed(&[$(stringify!($test)),*], $crate::migrations::NAMES.to_vec());
+            }
         }
     };
 }

@@ -36,7 +36,7 @@ pub enum AppError {
     /// 409 `tenant_exists`.
     #[error("tenant exists")]
     TenantExists,
-    /// 400 `invalid_tenant`.
+    /// 400 `invalid_tenant_name`.
     #[error("invalid tenant name")]
     InvalidTenant,
     /// 500 `internal`: logged with its cause.
@@ -86,7 +86,7 @@ impl AppError {
             ),
             AppError::InvalidTenant => (
                 StatusCode::BAD_REQUEST,
-                "invalid_tenant",
+                "invalid_tenant_name",
                 "tenant names are lowercase letters, digits and _, starting with a letter"
                     .to_owned(),
             ),

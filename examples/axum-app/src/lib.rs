@@ -31,7 +31,7 @@ mod pages;
 use axum::{Router, middleware, routing::get};
 use sea_orm::{Database, DbBackend};
 use tenancy::{
-    HealthOptions, OnFailure, Tenancy, Verb,
+    HealthOptions, MigrateOptions, OnFailure, Tenancy, Verb,
     resolve::{TenantLayer, health_route},
 };
 
@@ -128,7 +128,12 @@ pub async fn build(config: &Config) -> Result<App, StartError> {
         .await?;
     let report = tenancy
         .migrations::<TenantMigrator>()
-        .run_all(Verb::Up(None), 8, OnFailure::Continue)
+        .run_all(
+            Verb::Up(None),
+            MigrateOptions::default()
+                .concurrency(8)
+                .on_failure(OnFailure::Continue),
+        )
         .await?;
     let failed: Vec<String> = report.failed().map(|t| t.tenant.to_string()).collect();
     if !failed.is_empty() {

@@ -470,25 +470,25 @@ async fn refusals(s: Server) {
             "/api/items".into(),
             vec![("x-tenant", "Robert'); DROP TABLE items;--")],
             StatusCode::BAD_REQUEST,
-            "invalid_tenant",
+            "invalid_tenant_name",
         ),
         (
             "/api/items".into(),
             vec![("x-tenant", "ACME")],
             StatusCode::BAD_REQUEST,
-            "invalid_tenant",
+            "invalid_tenant_name",
         ),
         (
             "/tenant/Not-Valid/api/items".into(),
             vec![],
             StatusCode::BAD_REQUEST,
-            "invalid_tenant",
+            "invalid_tenant_name",
         ),
         (
             "/api/items".into(),
             vec![("host", "a.b.localhost")],
             StatusCode::BAD_REQUEST,
-            "invalid_tenant",
+            "invalid_tenant_name",
         ),
         (
             "/api/items".into(),
@@ -587,7 +587,7 @@ async fn tenants_pages_and_metrics(s: Server) {
         .await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_tenant"))
+        (StatusCode::BAD_REQUEST, Some("invalid_tenant_name"))
     );
 
     for headers in [

@@ -1,22 +1,32 @@
-//! Everything dialect-specific, behind one trait chosen once per [`Tenancy`](crate::Tenancy).
+//! The three strategies (a schema, a database or a file per tenant), behind
+//! one trait chosen once per [`Tenancy`](crate::Tenancy) by [`detect`].
+//!
+//! This folder is the only place that writes dialect SQL: creating and
+//! dropping homes, the install lock, which errors are worth a retry, and
+//! (in [`migrate`]) what the migration runner needs from a dialect.
 
+pub(crate) mod migrate;
+#[cfg(feature = "mysql")]
 mod mysql;
+#[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 
 use std::fmt;
 
-use sea_orm::{DatabaseConnection, DbBackend};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 
-pub(crate) use self::sqlite::SqliteOptions;
+pub(crate) use self::migrate::Session;
 use crate::{
+    dialect::Dialect,
     error::{Error, Result},
     rewrite::Route,
 };
 
 /// How tenants are laid out on one backend.
 #[async_trait::async_trait]
-pub(crate) trait Backend: Send + Sync + fmt::Debug {
+pub(crate) trait Backend: migrate::Migrate + Send + Sync + fmt::Debug {
     /// How a tenant's statements are routed.
     fn route(&self, home: &str) -> Route;
 
@@ -57,9 +67,8 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
     /// Creates the home (for backends where it is not one SQL statement).
     async fn create_home(&self, db: &DatabaseConnection, home: &str) -> Result<()>;
 
-    /// A connection bound to the tenant's home for migrations, on backends
-    /// without transactional DDL (MySQL: a one-connection pool whose default
-    /// database is the tenant's; SQLite: the tenant's own pool).
+    /// A connection of its own bound to the tenant's home, for
+    /// [`Session::Dedicated`] and [`Session::DedicatedTransaction`] runs.
     async fn migration_pool(
         &self,
         _db: &DatabaseConnection,
@@ -78,9 +87,21 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
 
     /// How many tables the home holds (a statement that must reach it).
     async fn table_count(&self, db: &DatabaseConnection, home: &str) -> Result<u64>;
+
+    /// Serializes installations of the library's tables inside `txn`
+    /// (PostgreSQL: concurrent `CREATE TABLE IF NOT EXISTS` can collide).
+    async fn lock_install(&self, _txn: &DatabaseTransaction) -> Result<()> {
+        Ok(())
+    }
+
+    /// Whether the database chose `err`'s statement as a deadlock or
+    /// serialization victim, so running it again may succeed.
+    fn is_retryable(&self, err: &DbErr) -> bool {
+        migrate::code(err).is_some_and(|code| code == "40001" || code == "40P01")
+    }
 }
 
-/// `count(*)` of the one row `sql` returns.
+/// `count(*)` of the one row `stmt` returns.
 pub(crate) async fn count(db: &DatabaseConnection, stmt: sea_orm::Statement) -> Result<u64> {
     use sea_orm::ConnectionTrait;
     let row = db
@@ -92,32 +113,55 @@ pub(crate) async fn count(db: &DatabaseConnection, stmt: sea_orm::Statement) -> 
 }
 
 /// A sqlx error from a pool this crate opens, as the `DbErr` SeaORM gives.
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 pub(crate) fn sqlx_err(err: sea_orm::sqlx::Error) -> Error {
     Error::Db(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(
         std::sync::Arc::new(err),
     )))
 }
 
-/// Backend-specific settings from the builder.
-#[derive(Debug, Default, Clone)]
+/// Backend-specific settings from the builder (kept whatever the enabled
+/// features, so the builder's methods are the same in every build).
+#[derive(Debug, Clone)]
 pub(crate) struct BackendOptions {
+    /// PostgreSQL: the schema of shared tables.
     pub(crate) shared_schema: Option<String>,
-    pub(crate) sqlite: SqliteOptions,
+    /// SQLite: directory of tenant files; default: `tenants/` beside the
+    /// shared file.
+    pub(crate) sqlite_dir: Option<std::path::PathBuf>,
+    /// SQLite: how many tenant pools stay open.
+    pub(crate) sqlite_pools: std::num::NonZeroUsize,
+    /// SQLite: connections per tenant pool.
+    pub(crate) sqlite_connections: u32,
+}
+
+impl Default for BackendOptions {
+    fn default() -> Self {
+        BackendOptions {
+            shared_schema: None,
+            sqlite_dir: None,
+            sqlite_pools: std::num::NonZeroUsize::new(64).unwrap_or(std::num::NonZeroUsize::MIN),
+            sqlite_connections: 4,
+        }
+    }
 }
 
 /// Chooses the backend from the connection.
 pub(crate) async fn detect(
     db: &DatabaseConnection,
     options: BackendOptions,
-) -> Result<Box<dyn Backend>> {
-    Ok(match db.get_database_backend() {
-        DbBackend::Postgres => Box::new(postgres::Postgres::new(options.shared_schema)),
-        DbBackend::MySql => Box::new(mysql::MySql::detect(db).await?),
-        DbBackend::Sqlite => Box::new(sqlite::Sqlite::detect(db, options.sqlite).await?),
+) -> Result<std::sync::Arc<dyn Backend>> {
+    Ok(match Dialect::of(db.get_database_backend())? {
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => std::sync::Arc::new(postgres::Postgres::new(options.shared_schema)),
+        #[cfg(feature = "mysql")]
+        Dialect::MySql => std::sync::Arc::new(mysql::MySql::detect(db).await?),
+        #[cfg(feature = "sqlite")]
+        Dialect::Sqlite => std::sync::Arc::new(sqlite::Sqlite::detect(db, &options).await?),
+        #[allow(unreachable_patterns)]
         other => {
             return Err(Error::Config(format!(
-                "unsupported database backend {}",
-                other.as_str()
+                "this build of tenancy has no {other:?} support: enable its cargo feature"
             )));
         }
     })

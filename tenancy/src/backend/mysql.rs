@@ -1,11 +1,17 @@
 //! MySQL and MariaDB: one database per tenant on the shared pool.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use std::collections::HashMap;
 
-use super::Backend;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
+
+use super::{
+    Backend,
+    migrate::{self, Migrate, Session},
+};
 use crate::{
+    dialect::Dialect,
     error::{Error, Result},
-    rewrite::{Dialect, Route},
+    rewrite::Route,
 };
 
 /// Shared tables live in the pool's own database (the one the URL selects);
@@ -41,7 +47,7 @@ impl MySql {
 #[async_trait::async_trait]
 impl Backend for MySql {
     fn route(&self, home: &str) -> Route {
-        Route::new(Dialect::MySql, home, true, Some(&self.shared_database))
+        Route::qualified(Dialect::MySql, home, &self.shared_database)
     }
 
     fn shared_home(&self) -> &str {
@@ -49,7 +55,7 @@ impl Backend for MySql {
     }
 
     fn shared_route(&self) -> Route {
-        Route::new(Dialect::MySql, "", false, Some(&self.shared_database))
+        Route::shared(Dialect::MySql, Some(&self.shared_database))
     }
 
     async fn create_home(&self, db: &DatabaseConnection, home: &str) -> Result<()> {
@@ -102,5 +108,48 @@ impl Backend for MySql {
             [home.into()],
         );
         super::count(db, stmt).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Migrate for MySql {
+    /// MySQL commits each DDL statement: a dedicated connection whose
+    /// default database is the tenant's, serialized with `GET_LOCK`.
+    fn session(&self, _transactional: bool) -> Session {
+        Session::Dedicated
+    }
+
+    async fn lock(&self, conn: &DatabaseConnection, home: &str) -> Result<()> {
+        conn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::MySql,
+            "SELECT GET_LOCK(?, 3600)",
+            [format!("tenancy:{home}").into()],
+        ))
+        .await?;
+        Ok(())
+    }
+
+    async fn applied(
+        &self,
+        db: &DatabaseConnection,
+        home: &str,
+        table: &str,
+    ) -> Result<Vec<String>> {
+        let sql = migrate::versions_sql(Dialect::MySql, Some(home), table);
+        migrate::versions(db, sql, |e| self.is_missing_table(e)).await
+    }
+
+    async fn applied_many(
+        &self,
+        db: &DatabaseConnection,
+        homes: &[String],
+        table: &str,
+    ) -> Result<HashMap<String, Vec<String>>> {
+        migrate::applied_in_catalog(db, Dialect::MySql, homes, table).await
+    }
+
+    /// Error 1146 (`ER_NO_SUCH_TABLE`), SQLSTATE 42S02.
+    fn is_missing_table(&self, err: &DbErr) -> bool {
+        migrate::code(err).is_some_and(|code| code == "42S02" || code == "1146")
     }
 }

@@ -1,12 +1,16 @@
 //! PostgreSQL: one schema per tenant on the shared pool.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use std::collections::HashMap;
 
-use super::Backend;
-use crate::{
-    error::Result,
-    rewrite::{Dialect, Route},
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
 };
+
+use super::{
+    Backend,
+    migrate::{self, Migrate, Session},
+};
+use crate::{dialect::Dialect, error::Result, rewrite::Route};
 
 /// Shared tables live in `shared_schema` (default `public`); tenant tables in
 /// the tenant's schema. Every table reference is qualified, so no statement
@@ -27,7 +31,7 @@ impl Postgres {
 #[async_trait::async_trait]
 impl Backend for Postgres {
     fn route(&self, home: &str) -> Route {
-        Route::new(Dialect::Postgres, home, true, Some(&self.shared_schema))
+        Route::qualified(Dialect::Postgres, home, &self.shared_schema)
     }
 
     fn shared_home(&self) -> &str {
@@ -35,7 +39,7 @@ impl Backend for Postgres {
     }
 
     fn shared_route(&self) -> Route {
-        Route::new(Dialect::Postgres, "", false, Some(&self.shared_schema))
+        Route::shared(Dialect::Postgres, Some(&self.shared_schema))
     }
 
     fn transactional_ddl(&self) -> bool {
@@ -112,5 +116,79 @@ impl Backend for Postgres {
             [home.into()],
         );
         super::count(db, stmt).await
+    }
+
+    async fn lock_install(&self, txn: &DatabaseTransaction) -> Result<()> {
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7300422916453021761)")
+            .await?;
+        Ok(())
+    }
+}
+
+/// The key of a tenant's migration lock.
+fn lock_key(home: &str) -> sea_orm::Value {
+    format!("tenancy:{home}").into()
+}
+
+#[async_trait::async_trait]
+impl Migrate for Postgres {
+    fn session(&self, transactional: bool) -> Session {
+        if transactional {
+            Session::Shared
+        } else {
+            Session::Dedicated
+        }
+    }
+
+    /// A per-tenant advisory lock (two runners never apply a version twice)
+    /// and `SET LOCAL search_path`, both ending with the transaction.
+    async fn bind(&self, txn: &DatabaseTransaction, home: &str) -> Result<()> {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            [lock_key(home)],
+        ))
+        .await?;
+        let sql = format!(
+            "SET LOCAL search_path TO {}, {}",
+            Dialect::Postgres.quote(home),
+            Dialect::Postgres.quote(&self.shared_schema)
+        );
+        txn.execute_unprepared(&sql).await?;
+        Ok(())
+    }
+
+    async fn lock(&self, conn: &DatabaseConnection, home: &str) -> Result<()> {
+        conn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_lock(hashtext($1))",
+            [lock_key(home)],
+        ))
+        .await?;
+        Ok(())
+    }
+
+    async fn applied(
+        &self,
+        db: &DatabaseConnection,
+        home: &str,
+        table: &str,
+    ) -> Result<Vec<String>> {
+        let sql = migrate::versions_sql(Dialect::Postgres, Some(home), table);
+        migrate::versions(db, sql, |e| self.is_missing_table(e)).await
+    }
+
+    async fn applied_many(
+        &self,
+        db: &DatabaseConnection,
+        homes: &[String],
+        table: &str,
+    ) -> Result<HashMap<String, Vec<String>>> {
+        migrate::applied_in_catalog(db, Dialect::Postgres, homes, table).await
+    }
+
+    /// SQLSTATE 42P01, `undefined_table`.
+    fn is_missing_table(&self, err: &DbErr) -> bool {
+        migrate::code(err).is_some_and(|code| code == "42P01")
     }
 }

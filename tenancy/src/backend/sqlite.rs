@@ -3,7 +3,6 @@
 //! `shared`, so tenant-to-shared joins work.
 
 use std::{
-    num::NonZeroUsize,
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
     time::Duration,
@@ -11,7 +10,8 @@ use std::{
 
 use lru::LruCache;
 use sea_orm::{
-    DatabaseConnection, DbBackend, DbErr, SqlxSqliteConnector, Statement,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, SqlxSqliteConnector, Statement, TransactionOptions, TransactionTrait,
     sqlx::{
         self,
         sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions},
@@ -19,35 +19,19 @@ use sea_orm::{
 };
 use tokio::sync::OnceCell;
 
-use super::{Backend, sqlx_err};
+use super::{
+    Backend, BackendOptions,
+    migrate::{self, Migrate, Session},
+    sqlx_err,
+};
 use crate::{
+    dialect::Dialect,
     error::{Error, Result},
-    rewrite::{Dialect, Route},
+    rewrite::Route,
 };
 
 /// The schema name the shared file is attached under.
 const SHARED: &str = "shared";
-
-/// SQLite settings from the builder.
-#[derive(Debug, Clone)]
-pub(crate) struct SqliteOptions {
-    /// Directory of tenant files; default: `tenants/` beside the shared file.
-    pub(crate) dir: Option<PathBuf>,
-    /// How many tenant pools stay open.
-    pub(crate) pools: NonZeroUsize,
-    /// Connections per tenant pool.
-    pub(crate) connections_per_tenant: u32,
-}
-
-impl Default for SqliteOptions {
-    fn default() -> Self {
-        SqliteOptions {
-            dir: None,
-            pools: NonZeroUsize::new(64).unwrap_or(NonZeroUsize::MIN),
-            connections_per_tenant: 4,
-        }
-    }
-}
 
 type Slot = Arc<OnceCell<DatabaseConnection>>;
 
@@ -72,7 +56,7 @@ fn io_err(what: &str, path: &Path, err: std::io::Error) -> Error {
 }
 
 impl Sqlite {
-    pub(crate) async fn detect(db: &DatabaseConnection, options: SqliteOptions) -> Result<Self> {
+    pub(crate) async fn detect(db: &DatabaseConnection, options: &BackendOptions) -> Result<Self> {
         let shared_file = db
             .get_sqlite_connection_pool()
             .connect_options()
@@ -84,7 +68,7 @@ impl Sqlite {
                 shared_file.display()
             )));
         }
-        let dir = match options.dir {
+        let dir = match options.sqlite_dir.clone() {
             Some(dir) => dir,
             None => shared_file
                 .parent()
@@ -99,8 +83,8 @@ impl Sqlite {
         Ok(Sqlite {
             shared_file,
             dir,
-            connections_per_tenant: options.connections_per_tenant.max(1),
-            pools: Mutex::new(LruCache::new(options.pools)),
+            connections_per_tenant: options.sqlite_connections.max(1),
+            pools: Mutex::new(LruCache::new(options.sqlite_pools)),
         })
     }
 
@@ -165,7 +149,7 @@ impl Sqlite {
 #[async_trait::async_trait]
 impl Backend for Sqlite {
     fn route(&self, _home: &str) -> Route {
-        Route::new(Dialect::Sqlite, "main", false, Some(SHARED))
+        Route::tenant_database(Dialect::Sqlite, "main", SHARED)
     }
 
     fn shared_home(&self) -> &str {
@@ -173,7 +157,7 @@ impl Backend for Sqlite {
     }
 
     fn shared_route(&self) -> Route {
-        Route::new(Dialect::Sqlite, "", false, None)
+        Route::shared(Dialect::Sqlite, None)
     }
 
     fn pool_per_tenant(&self) -> bool {
@@ -239,5 +223,62 @@ impl Backend for Sqlite {
             "SELECT count(*) FROM main.sqlite_master WHERE type = 'table'",
         );
         super::count(&pool, stmt).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Migrate for Sqlite {
+    /// SQLite DDL is transactional: one immediate transaction per tenant
+    /// file serializes runners and makes the run atomic.
+    fn session(&self, _transactional: bool) -> Session {
+        Session::DedicatedTransaction
+    }
+
+    /// An immediate transaction: it takes the write lock at once, so two
+    /// runners on one file queue instead of failing at their first write.
+    async fn begin(&self, conn: &DatabaseConnection) -> Result<DatabaseTransaction> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        Ok(conn.begin_with_options(options).await?)
+    }
+
+    /// Foreign keys are off during migrations (as SQLite prescribes for
+    /// schema changes); none may be broken at commit.
+    async fn check(&self, txn: &DatabaseTransaction) -> Result<()> {
+        let broken = txn
+            .query_all_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "PRAGMA foreign_key_check",
+            ))
+            .await?;
+        if !broken.is_empty() {
+            return Err(Error::Db(DbErr::Migration(format!(
+                "{} rows violate foreign keys after the migration",
+                broken.len()
+            ))));
+        }
+        Ok(())
+    }
+
+    async fn applied(
+        &self,
+        db: &DatabaseConnection,
+        home: &str,
+        table: &str,
+    ) -> Result<Vec<String>> {
+        let conn = self.migration_pool(db, home).await?;
+        let sql = migrate::versions_sql(Dialect::Sqlite, Some("main"), table);
+        let found = migrate::versions(&conn, sql, |e| self.is_missing_table(e)).await;
+        let closed = conn.close_by_ref().await;
+        let found = found?;
+        closed?;
+        Ok(found)
+    }
+
+    /// SQLite has no code for it: `no such table` is its message.
+    fn is_missing_table(&self, err: &DbErr) -> bool {
+        err.to_string().contains("no such table")
     }
 }

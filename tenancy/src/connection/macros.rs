@@ -1,4 +1,5 @@
-//! The one `ConnectionTrait` body shared by every routed connection type.
+//! The `ConnectionTrait` and `TransactionTrait` bodies shared by both
+//! routed connection types.
 
 /// Implements `ConnectionTrait` for `$ty` by routing each statement through
 /// `self.router` and running it on the connection `$conn` yields.
@@ -49,4 +50,84 @@ macro_rules! routed_connection {
     };
 }
 
-pub(crate) use routed_connection;
+/// Implements `TransactionTrait` for `$ty` (with `Transaction =
+/// TenantTransaction`, a fixed point) by beginning on the connection
+/// `$conn` yields and wrapping the result with `self.wrap`.
+macro_rules! routed_transactions {
+    ($ty:ty, |$this:ident| $conn:expr) => {
+        #[async_trait::async_trait]
+        impl sea_orm::TransactionTrait for $ty {
+            type Transaction = $crate::connection::TenantTransaction;
+
+            async fn begin(&self) -> Result<$crate::connection::TenantTransaction, sea_orm::DbErr> {
+                let $this = self;
+                Ok(self.wrap($conn.begin().await?))
+            }
+
+            async fn begin_with_config(
+                &self,
+                isolation_level: Option<sea_orm::IsolationLevel>,
+                access_mode: Option<sea_orm::AccessMode>,
+            ) -> Result<$crate::connection::TenantTransaction, sea_orm::DbErr> {
+                let $this = self;
+                Ok(self.wrap(
+                    $conn
+                        .begin_with_config(isolation_level, access_mode)
+                        .await?,
+                ))
+            }
+
+            async fn begin_with_options(
+                &self,
+                options: sea_orm::TransactionOptions,
+            ) -> Result<$crate::connection::TenantTransaction, sea_orm::DbErr> {
+                let $this = self;
+                Ok(self.wrap($conn.begin_with_options(options).await?))
+            }
+
+            async fn transaction<F, T, E>(
+                &self,
+                callback: F,
+            ) -> Result<T, sea_orm::TransactionError<E>>
+            where
+                F: for<'c> FnOnce(
+                        &'c $crate::connection::TenantTransaction,
+                    ) -> std::pin::Pin<
+                        Box<dyn std::future::Future<Output = Result<T, E>> + Send + 'c>,
+                    > + Send,
+                T: Send,
+                E: std::fmt::Display + std::fmt::Debug + Send,
+            {
+                let txn = self
+                    .begin()
+                    .await
+                    .map_err(sea_orm::TransactionError::Connection)?;
+                $crate::connection::run_transaction(txn, async move |t| callback(t).await).await
+            }
+
+            async fn transaction_with_config<F, T, E>(
+                &self,
+                callback: F,
+                isolation_level: Option<sea_orm::IsolationLevel>,
+                access_mode: Option<sea_orm::AccessMode>,
+            ) -> Result<T, sea_orm::TransactionError<E>>
+            where
+                F: for<'c> FnOnce(
+                        &'c $crate::connection::TenantTransaction,
+                    ) -> std::pin::Pin<
+                        Box<dyn std::future::Future<Output = Result<T, E>> + Send + 'c>,
+                    > + Send,
+                T: Send,
+                E: std::fmt::Display + std::fmt::Debug + Send,
+            {
+                let txn = self
+                    .begin_with_config(isolation_level, access_mode)
+                    .await
+                    .map_err(sea_orm::TransactionError::Connection)?;
+                $crate::connection::run_transaction(txn, async move |t| callback(t).await).await
+            }
+        }
+    };
+}
+
+pub(crate) use {routed_connection, routed_transactions};

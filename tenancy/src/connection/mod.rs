@@ -1,22 +1,24 @@
 //! [`TenantConnection`], [`TenantTransaction`] and [`ContextualConnection`]:
 //! SeaORM connections bound to one tenant.
 
-mod contextual;
 mod macros;
-pub(crate) mod router;
+mod router;
 mod transaction;
 
 use std::{borrow::Cow, fmt, future::Future, pin::Pin, sync::Arc};
 
 use sea_orm::{
-    AccessMode, DatabaseConnection, DbErr, IsolationLevel, Statement, StreamTrait,
-    TransactionError, TransactionOptions, TransactionTrait,
+    DatabaseConnection, DbErr, Statement, StreamTrait, TransactionError, TransactionTrait,
 };
 use tokio::sync::OnceCell;
 
-pub use self::{contextual::ContextualConnection, transaction::TenantTransaction};
-use self::{macros::routed_connection, router::Router, transaction::run_transaction};
-use crate::{error::Error, tenancy::Tenancy, tenant_id::TenantId};
+use self::macros::{routed_connection, routed_transactions};
+pub(crate) use self::{router::Router, transaction::run_transaction};
+pub use self::{
+    router::{StatementEvent, StatementObserver},
+    transaction::TenantTransaction,
+};
+use crate::{backend::Backend, error::Error, tenant_id::TenantId};
 
 /// A SeaORM connection bound to one tenant.
 ///
@@ -26,7 +28,8 @@ use crate::{error::Error, tenancy::Tenancy, tenant_id::TenantId};
 /// tenant's home and shared tables in the shared home; nothing else changes,
 /// and no session state (`search_path`, `USE`) is involved.
 ///
-/// Get one from [`Tenancy::tenant`] (no I/O) or [`Tenancy::connect`] (checks
+/// Get one from [`Tenancy::tenant`](crate::Tenancy::tenant) (no I/O) or
+/// [`Tenancy::connect`](crate::Tenancy::connect) (checks
 /// the registry). The tenant cannot change for the life of the value; clones
 /// are cheap and share the pool.
 ///
@@ -44,7 +47,7 @@ pub struct TenantConnection {
     tenant: TenantId,
     router: Arc<Router>,
     db: Arc<OnceCell<DatabaseConnection>>,
-    tenancy: Tenancy,
+    backend: Arc<dyn Backend>,
 }
 
 impl fmt::Debug for TenantConnection {
@@ -61,13 +64,13 @@ impl TenantConnection {
         tenant: TenantId,
         router: Router,
         db: Option<DatabaseConnection>,
-        tenancy: Tenancy,
+        backend: Arc<dyn Backend>,
     ) -> Self {
         TenantConnection {
             tenant,
             router: Arc::new(router),
             db: Arc::new(OnceCell::new_with(db)),
-            tenancy,
+            backend,
         }
     }
 
@@ -80,11 +83,6 @@ impl TenantConnection {
     /// stem (SQLite).
     pub fn home(&self) -> &str {
         &self.router.home
-    }
-
-    /// The [`Tenancy`] this connection came from.
-    pub fn tenancy(&self) -> &Tenancy {
-        &self.tenancy
     }
 
     /// The SQL this connection would send for `sql`, without running it.
@@ -114,8 +112,10 @@ impl TenantConnection {
     pub async fn unrouted_pool(&self) -> Result<&DatabaseConnection, DbErr> {
         self.db
             .get_or_try_init(|| async {
-                let backend = self.tenancy.backend();
-                backend.tenant_pool(self.home()).await.map_err(DbErr::from)
+                self.backend
+                    .tenant_pool(self.home())
+                    .await
+                    .map_err(DbErr::from)
             })
             .await
     }
@@ -145,6 +145,12 @@ impl TenantConnection {
         run_transaction(txn, callback).await
     }
 
+    /// `stmt` as this connection sends it.
+    pub(crate) fn route(&self, stmt: Statement) -> Result<Statement, DbErr> {
+        self.router.statement(stmt)
+    }
+
+    /// `txn` (begun on this tenant's pool) as a transaction of this tenant.
     pub(crate) fn wrap(&self, txn: sea_orm::DatabaseTransaction) -> TenantTransaction {
         TenantTransaction::new(self.tenant.clone(), self.router.clone(), txn)
     }
@@ -170,62 +176,4 @@ impl StreamTrait for TenantConnection {
     }
 }
 
-#[async_trait::async_trait]
-impl TransactionTrait for TenantConnection {
-    type Transaction = TenantTransaction;
-
-    async fn begin(&self) -> Result<TenantTransaction, DbErr> {
-        Ok(self.wrap(self.unrouted_pool().await?.begin().await?))
-    }
-
-    async fn begin_with_config(
-        &self,
-        isolation_level: Option<IsolationLevel>,
-        access_mode: Option<AccessMode>,
-    ) -> Result<TenantTransaction, DbErr> {
-        let db = self.unrouted_pool().await?;
-        Ok(self.wrap(db.begin_with_config(isolation_level, access_mode).await?))
-    }
-
-    async fn begin_with_options(
-        &self,
-        options: TransactionOptions,
-    ) -> Result<TenantTransaction, DbErr> {
-        let db = self.unrouted_pool().await?;
-        Ok(self.wrap(db.begin_with_options(options).await?))
-    }
-
-    async fn transaction<F, T, E>(&self, callback: F) -> Result<T, TransactionError<E>>
-    where
-        F: for<'c> FnOnce(
-                &'c TenantTransaction,
-            ) -> Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>
-            + Send,
-        T: Send,
-        E: fmt::Display + fmt::Debug + Send,
-    {
-        let txn = self.begin().await.map_err(TransactionError::Connection)?;
-        run_transaction(txn, async move |t| callback(t).await).await
-    }
-
-    async fn transaction_with_config<F, T, E>(
-        &self,
-        callback: F,
-        isolation_level: Option<IsolationLevel>,
-        access_mode: Option<AccessMode>,
-    ) -> Result<T, TransactionError<E>>
-    where
-        F: for<'c> FnOnce(
-                &'c TenantTransaction,
-            ) -> Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>
-            + Send,
-        T: Send,
-        E: fmt::Display + fmt::Debug + Send,
-    {
-        let txn = self
-            .begin_with_config(isolation_level, access_mode)
-            .await
-            .map_err(TransactionError::Connection)?;
-        run_transaction(txn, async move |t| callback(t).await).await
-    }
-}
+routed_transactions!(TenantConnection, |this| this.unrouted_pool().await?);

@@ -7,7 +7,7 @@ use sea_orm::{DbBackend, DbErr, Statement};
 use crate::{
     error::Error,
     registry::Registry,
-    rewrite::{CrossTenant, Dialect, Route, rewrite},
+    rewrite::{CrossTenant, Route, rewrite},
     tenant_id::TenantId,
 };
 
@@ -50,12 +50,24 @@ impl fmt::Debug for Router {
 }
 
 impl Router {
-    pub(crate) fn backend(&self) -> DbBackend {
-        match self.route.dialect {
-            Dialect::Postgres => DbBackend::Postgres,
-            Dialect::MySql => DbBackend::MySql,
-            Dialect::Sqlite => DbBackend::Sqlite,
+    /// The router of the library's own statements on the shared home.
+    pub(crate) fn shared(
+        registry: Arc<Registry>,
+        route: Route,
+        observer: Option<Arc<StatementObserver>>,
+    ) -> Self {
+        Router {
+            registry,
+            route,
+            tenant: None,
+            home: Box::from(""),
+            observer,
+            statements: None,
         }
+    }
+
+    pub(crate) fn backend(&self) -> DbBackend {
+        self.route.dialect.backend()
     }
 
     /// The SQL to send for `sql`.

@@ -3,11 +3,14 @@
 use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
 use sea_orm::{
-    AccessMode, DatabaseTransaction, DbErr, IsolationLevel, Statement, StreamTrait,
-    TransactionError, TransactionOptions, TransactionSession, TransactionTrait,
+    DatabaseTransaction, DbErr, Statement, StreamTrait, TransactionError, TransactionSession,
+    TransactionTrait,
 };
 
-use super::{macros::routed_connection, router::Router};
+use super::{
+    macros::{routed_connection, routed_transactions},
+    router::Router,
+};
 use crate::tenant_id::TenantId;
 
 /// A transaction of one tenant, from [`TenantConnection::begin`](sea_orm::TransactionTrait::begin)
@@ -76,7 +79,7 @@ impl TenantTransaction {
         run_transaction(txn, callback).await
     }
 
-    fn wrap(&self, txn: DatabaseTransaction) -> TenantTransaction {
+    pub(super) fn wrap(&self, txn: DatabaseTransaction) -> TenantTransaction {
         TenantTransaction::new(self.tenant.clone(), self.router.clone(), txn)
     }
 }
@@ -135,64 +138,4 @@ impl TransactionSession for TenantTransaction {
     }
 }
 
-#[async_trait::async_trait]
-impl TransactionTrait for TenantTransaction {
-    type Transaction = TenantTransaction;
-
-    async fn begin(&self) -> Result<TenantTransaction, DbErr> {
-        Ok(self.wrap(self.txn.begin().await?))
-    }
-
-    async fn begin_with_config(
-        &self,
-        isolation_level: Option<IsolationLevel>,
-        access_mode: Option<AccessMode>,
-    ) -> Result<TenantTransaction, DbErr> {
-        Ok(self.wrap(
-            self.txn
-                .begin_with_config(isolation_level, access_mode)
-                .await?,
-        ))
-    }
-
-    async fn begin_with_options(
-        &self,
-        options: TransactionOptions,
-    ) -> Result<TenantTransaction, DbErr> {
-        Ok(self.wrap(self.txn.begin_with_options(options).await?))
-    }
-
-    async fn transaction<F, T, E>(&self, callback: F) -> Result<T, TransactionError<E>>
-    where
-        F: for<'c> FnOnce(
-                &'c TenantTransaction,
-            ) -> Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>
-            + Send,
-        T: Send,
-        E: fmt::Display + fmt::Debug + Send,
-    {
-        let txn = self.begin().await.map_err(TransactionError::Connection)?;
-        run_transaction(txn, async move |t| callback(t).await).await
-    }
-
-    async fn transaction_with_config<F, T, E>(
-        &self,
-        callback: F,
-        isolation_level: Option<IsolationLevel>,
-        access_mode: Option<AccessMode>,
-    ) -> Result<T, TransactionError<E>>
-    where
-        F: for<'c> FnOnce(
-                &'c TenantTransaction,
-            ) -> Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>
-            + Send,
-        T: Send,
-        E: fmt::Display + fmt::Debug + Send,
-    {
-        let txn = self
-            .begin_with_config(isolation_level, access_mode)
-            .await
-            .map_err(TransactionError::Connection)?;
-        run_transaction(txn, async move |t| callback(t).await).await
-    }
-}
+routed_transactions!(TenantTransaction, |this| this.txn);

@@ -108,8 +108,8 @@ impl TenantLayer {
     /// no tenant on purpose: they go on as [`Resolved::Admin`](super::Resolved::Admin)
     /// before any resolver runs.
     pub fn admin_host(mut self, host: &str) -> Self {
-        if let Some(host) = crate::domains::normalize(host) {
-            self.shared.admin_hosts.push(host);
+        if let Some(host) = crate::store::Domain::parse(host) {
+            self.shared.admin_hosts.push(host.as_str().to_owned());
         }
         self
     }

@@ -10,7 +10,7 @@
 //!
 //! | outcome | status | `error.code` |
 //! |---|---|---|
-//! | invalid name, malformed Host | 400 | `invalid_tenant` |
+//! | invalid name, malformed Host | 400 | `invalid_tenant_name` |
 //! | no tenant and one is required | 400 (configurable) | `tenant_required` |
 //! | unknown tenant | 404 | `tenant_not_found` |
 //! | suspended tenant | 403 | `tenant_suspended` |
@@ -22,15 +22,15 @@
 //! [`TenantConnection`]: crate::TenantConnection
 
 mod extract;
+mod future;
 mod layer;
 mod resolvers;
 mod response;
 mod service;
-#[cfg(test)]
-mod tests;
 
 pub use self::{
     extract::{Resolved, Tenant, TenantDb},
+    future::ResponseFuture,
     layer::TenantLayer,
     resolvers::{CustomDomain, Header, PathPrefix, Subdomain},
     response::{TenantRejection, health_route},
@@ -48,10 +48,13 @@ use crate::tenancy::Tenancy;
 pub enum Resolution {
     /// This tenant name (validated by the layer).
     Tenant(String),
+    /// This tenant id (e.g. from [`Tenancy::tenant_of_domain`]); checked
+    /// again only when the tenancy has name rules of its own.
+    Id(crate::tenant_id::TenantId),
     /// No tenant, on purpose (an admin host): the request goes on without one.
     Admin,
     /// The request carries something that cannot name a tenant (answered
-    /// 400 `invalid_tenant`); the reason is for logs.
+    /// 400 `invalid_tenant_name`); the reason is for logs.
     Invalid(&'static str),
     /// Nothing to say: ask the next resolver.
     Next,

@@ -26,8 +26,8 @@ pub(crate) fn request_host(parts: &Parts) -> Result<Option<String>, &'static str
         Some(_) => return Err("malformed port in host"),
         None => raw,
     };
-    crate::domains::normalize(host)
-        .map(Some)
+    crate::store::Domain::parse(host)
+        .map(|d| Some(d.as_str().to_owned()))
         .ok_or("malformed host")
 }
 
@@ -140,7 +140,7 @@ impl Resolve for CustomDomain {
                 Err(reason) => return Resolution::Invalid(reason),
             };
             match tenancy.tenant_of_domain(&host).await {
-                Ok(Some(tenant)) => Resolution::Tenant(tenant.to_string()),
+                Ok(Some(tenant)) => Resolution::Id(tenant),
                 Ok(None) => Resolution::Next,
                 Err(e) => {
                     tracing::error!(error = %e, "custom domain lookup failed");

@@ -9,6 +9,7 @@ use axum::{
 use serde_json::json;
 
 use crate::{
+    error::ErrorCode,
     health::{HealthOptions, HealthReport},
     tenancy::Tenancy,
 };
@@ -18,7 +19,7 @@ use crate::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TenantRejection {
-    /// 400 `invalid_tenant`: the name (or Host) cannot name a tenant.
+    /// 400 `invalid_tenant_name`: the name (or Host) cannot name a tenant.
     Invalid,
     /// 400 (or the layer's configured status) `tenant_required`.
     Required(StatusCode),
@@ -49,13 +50,14 @@ impl TenantRejection {
         }
     }
 
-    /// The stable error code of the body.
+    /// The stable error code of the body; the same spelling as
+    /// [`ErrorCode::as_str`] where the two name the same thing.
     pub fn code(self) -> &'static str {
         match self {
-            TenantRejection::Invalid => "invalid_tenant",
+            TenantRejection::Invalid => ErrorCode::InvalidTenantName.as_str(),
             TenantRejection::Required(_) => "tenant_required",
-            TenantRejection::NotFound => "tenant_not_found",
-            TenantRejection::Suspended => "tenant_suspended",
+            TenantRejection::NotFound => ErrorCode::TenantNotFound.as_str(),
+            TenantRejection::Suspended => ErrorCode::TenantSuspended.as_str(),
             TenantRejection::Provisioning => "tenant_provisioning",
             TenantRejection::Unavailable => "unavailable",
             TenantRejection::LayerMissing => "tenant_layer_missing",

@@ -9,17 +9,18 @@ use std::{
 };
 
 use axum::response::{IntoResponse, Response};
-use futures_util::future::BoxFuture;
 use http::{Request, StatusCode, request::Parts};
 use lru::LruCache;
 use tokio::sync::OnceCell;
 use tower::Service;
 
-use super::{Resolution, Resolve, Resolved, TenantRejection, resolvers::request_host};
+use super::{
+    Resolution, Resolve, Resolved, TenantRejection, future::ResponseFuture, resolvers::request_host,
+};
 use crate::{
     error::{Error, ErrorCode},
-    lifecycle::TenantStatus,
     tenancy::Tenancy,
+    tenant::TenantStatus,
     tenant_id::TenantId,
 };
 
@@ -109,11 +110,7 @@ impl Shared {
         if let Some(Some(status)) = hit {
             return Ok(status);
         }
-        let status = self
-            .tenancy
-            .info(id.as_str())
-            .await?
-            .map(|info| info.status);
+        let status = self.tenancy.info_id(id).await?.map(|info| info.status);
         self.with_cache(|cache| cache.put(id.clone(), (status, Instant::now(), epoch)));
         Ok(status)
     }
@@ -130,7 +127,7 @@ impl Shared {
         };
         let result = cell
             .get_or_init(|| async {
-                match self.tenancy.create_and_migrate(id.as_str()).await {
+                match self.tenancy.create_and_migrate_id(id).await {
                     Ok(_) => Ok(()),
                     // Another process won: it is there, or about to be.
                     Err(Error::TenantExists { .. }) => Ok(()),
@@ -163,11 +160,7 @@ impl Shared {
     }
 
     /// The tenant a request resolves to, checked against the registry.
-    async fn admit(&self, name: &str) -> Result<TenantId, TenantRejection> {
-        let id = self
-            .tenancy
-            .tenant_id(name)
-            .map_err(|_| TenantRejection::Invalid)?;
+    async fn admit(&self, id: TenantId) -> Result<TenantId, TenantRejection> {
         let unavailable = |e: Error| {
             tracing::error!(tenant = %id, error = %e, "tenant registry lookup failed");
             TenantRejection::Unavailable
@@ -227,7 +220,7 @@ where
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Response, S::Error>>;
+    type Future = ResponseFuture<S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -238,14 +231,12 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let shared = self.shared.clone();
-        Box::pin(async move {
+        ResponseFuture::new(async move {
             let (mut parts, body) = request.into_parts();
             let resolution = shared.resolve(&mut parts).await;
-            let id = match resolution {
-                Resolution::Tenant(name) => match shared.admit(&name).await {
-                    Ok(id) => id,
-                    Err(rejection) => return Ok(rejection.into_response()),
-                },
+            let named = match resolution {
+                Resolution::Tenant(name) => shared.tenancy.tenant_id(&name),
+                Resolution::Id(id) => shared.tenancy.recheck(id),
                 Resolution::Invalid(reason) => {
                     tracing::debug!(reason, "request names no valid tenant");
                     return Ok(TenantRejection::Invalid.into_response());
@@ -262,7 +253,15 @@ where
                     return inner.call(Request::from_parts(parts, body)).await;
                 }
             };
-            let conn = match shared.tenancy.tenant_by_id(id.clone()) {
+            let admitted = match named {
+                Ok(id) => shared.admit(id).await,
+                Err(_) => Err(TenantRejection::Invalid),
+            };
+            let id = match admitted {
+                Ok(id) => id,
+                Err(rejection) => return Ok(rejection.into_response()),
+            };
+            let conn = match shared.tenancy.connection(&id) {
                 Ok(conn) => conn,
                 Err(_) => return Ok(TenantRejection::Invalid.into_response()),
             };

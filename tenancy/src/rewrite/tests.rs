@@ -1,4 +1,5 @@
 use super::*;
+use crate::dialect::Dialect;
 use crate::registry::{Registry, Scope};
 
 fn registry() -> Registry {
@@ -11,15 +12,15 @@ fn registry() -> Registry {
 }
 
 fn pg() -> Route {
-    Route::new(Dialect::Postgres, "tenant_a", true, Some("public"))
+    Route::qualified(Dialect::Postgres, "tenant_a", "public")
 }
 
 fn my() -> Route {
-    Route::new(Dialect::MySql, "tenant_a", true, Some("app"))
+    Route::qualified(Dialect::MySql, "tenant_a", "app")
 }
 
 fn lite() -> Route {
-    Route::new(Dialect::Sqlite, "main", false, Some("shared"))
+    Route::tenant_database(Dialect::Sqlite, "main", "shared")
 }
 
 #[track_caller]
@@ -349,7 +350,7 @@ fn fuzz_findings() {
         "SELECT * FROM app.other.thing",
     );
     // PostgreSQL folds an unquoted qualifier: `tenant_A.posts` is `tenant_a`'s.
-    let upper = Route::new(Dialect::Postgres, "tenant_A", true, Some("public"));
+    let upper = Route::qualified(Dialect::Postgres, "tenant_A", "public");
     refused(&upper, "SELECT * FROM tenant_A.posts");
     check(
         &upper,

@@ -1,9 +1,13 @@
-//! The task-local tenant, for code that cannot thread a connection through.
+//! The task-local tenant, for code that cannot thread a connection through,
+//! and [`ContextualConnection`], which follows it.
+
+mod connection;
 
 use std::future::Future;
 
 use tokio::task::JoinHandle;
 
+pub use self::connection::ContextualConnection;
 use crate::{
     error::{Error, Result},
     tenant_id::TenantId,

@@ -1,5 +1,5 @@
-//! Property checks shared by the fuzz targets (`fuzz_targets/`) and the
-//! corpus replay test (`fuzz-replay/`), which includes this file by path.
+//! Property checks shared by the fuzz targets (`fuzz/fuzz_targets/`) and
+//! the corpus replay test (`fuzz-replay/`).
 //!
 //! Each entry point takes the raw fuzz input and panics when a property
 //! fails, with the input spelled out in the message.
@@ -12,22 +12,18 @@
 //!   the input with table qualifiers inserted, nothing else: checked on the
 //!   text, on sqlparser's AST of both, and reference by reference.
 
-#[path = "checks/bytes.rs"]
 mod bytes;
-#[path = "checks/names.rs"]
 mod names;
-#[path = "checks/oracle.rs"]
 mod oracle;
-#[path = "checks/sqlgen.rs"]
 mod sqlgen;
 
 /// Runs the tenant-name property checks on one fuzz input.
-pub(crate) fn tenant_name(data: &[u8]) {
+pub fn tenant_name(data: &[u8]) {
     names::tenant_name(data);
 }
 
 /// Runs the rewriter property checks on one fuzz input.
-pub(crate) fn rewrite(data: &[u8]) {
+pub fn rewrite(data: &[u8]) {
     let case = sqlgen::Case::from_bytes(data);
     oracle::check_case(&case);
 }

@@ -7,8 +7,11 @@ use sea_orm::{
     Statement, StreamTrait, TransactionError, TransactionOptions, TransactionTrait,
 };
 
-use super::{TenantConnection, TenantTransaction};
-use crate::{context::require_current, tenancy::Tenancy};
+use super::{current, require_current};
+use crate::{
+    connection::{TenantConnection, TenantTransaction},
+    tenancy::Tenancy,
+};
 
 /// A connection that resolves the tenant from the task-local
 /// [`scope`](crate::scope) at each statement (and at `begin`, for the life
@@ -35,21 +38,28 @@ pub struct ContextualConnection {
 impl fmt::Debug for ContextualConnection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ContextualConnection")
-            .field("current", &crate::current())
+            .field("current", &current())
             .finish_non_exhaustive()
     }
 }
 
-impl ContextualConnection {
-    pub(crate) fn new(tenancy: Tenancy) -> Self {
-        ContextualConnection { tenancy }
+impl Tenancy {
+    /// A connection that follows the tenant of the current
+    /// [`scope`](crate::scope) and fails with
+    /// [`Error::NoTenant`](crate::Error::NoTenant) outside one.
+    pub fn contextual(&self) -> ContextualConnection {
+        ContextualConnection {
+            tenancy: self.clone(),
+        }
     }
+}
 
+impl ContextualConnection {
     /// The connection of the current tenant.
     ///
     /// # Errors
     /// [`Error::NoTenant`](crate::Error::NoTenant) outside a scope.
-    pub fn resolve(&self) -> Result<TenantConnection, crate::Error> {
+    pub fn resolve(&self) -> Result<TenantConnection, crate::error::Error> {
         self.tenancy.tenant_by_id(require_current()?)
     }
 
@@ -94,7 +104,7 @@ impl StreamTrait for ContextualConnection {
     ) -> Pin<Box<dyn Future<Output = Result<Self::Stream<'a>, DbErr>> + 'a + Send>> {
         Box::pin(async move {
             let conn = self.conn()?;
-            let stmt = conn.router.statement(stmt)?;
+            let stmt = conn.route(stmt)?;
             let pool = conn.unrouted_pool().await?.clone();
             pool.stream_raw(stmt).await
         })

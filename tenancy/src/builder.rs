@@ -1,0 +1,223 @@
+//! [`TenancyBuilder`]: detects the backend, collects the table registry,
+//! installs the library's tables and composes the [`Tenancy`] hub.
+
+use std::{
+    fmt,
+    num::NonZeroUsize,
+    path::PathBuf,
+    sync::{Arc, atomic::AtomicU64},
+    time::Duration,
+};
+
+use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm_migration::MigratorTrait;
+
+use crate::{
+    backend::{self, BackendOptions},
+    connection::{Router, StatementEvent, StatementObserver},
+    error::Result,
+    events::{Hooks, TenantEvent},
+    migrate::ErasedMigrator,
+    registry::{Registry, Scope},
+    store::{DomainCache, Store},
+    tenancy::{State, Tenancy, TenantMigrator},
+    tenant_id::{HomeFn, TenantId, TenantRules, ValidateFn},
+};
+
+impl Tenancy {
+    /// Starts configuring a `Tenancy` over `db`, which holds the shared
+    /// tables (and, on PostgreSQL and MySQL, serves every tenant).
+    pub fn builder(db: DatabaseConnection) -> TenancyBuilder {
+        TenancyBuilder {
+            db,
+            rules: TenantRules::default(),
+            options: BackendOptions::default(),
+            tables: Vec::new(),
+            observer: None,
+            install: true,
+            hooks: Hooks::default(),
+            statement_metrics: false,
+            migrator: None,
+            domain_ttl: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Configures a [`Tenancy`]; from [`Tenancy::builder`].
+pub struct TenancyBuilder {
+    db: DatabaseConnection,
+    rules: TenantRules,
+    options: BackendOptions,
+    tables: Vec<(String, Scope)>,
+    observer: Option<Arc<StatementObserver>>,
+    install: bool,
+    hooks: Hooks,
+    statement_metrics: bool,
+    migrator: Option<Arc<dyn TenantMigrator>>,
+    domain_ttl: Duration,
+}
+
+impl fmt::Debug for TenancyBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TenancyBuilder")
+            .field("rules", &self.rules)
+            .field("options", &self.options)
+            .field("tables", &self.tables)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TenancyBuilder {
+    /// PostgreSQL: the schema of shared tables (default `public`).
+    pub fn shared_schema(mut self, schema: impl Into<String>) -> Self {
+        self.options.shared_schema = Some(schema.into());
+        self
+    }
+
+    /// The prefix from tenant id to home name (default `tenant_`): tenant
+    /// `acme` lives in schema/database/file `tenant_acme`.
+    pub fn home_prefix(mut self, prefix: &str) -> Self {
+        self.rules = self.rules.with_prefix(prefix);
+        self
+    }
+
+    /// A template from tenant id to home name, replacing the prefix. Its
+    /// output is validated like a name (ASCII letters, digits, `_`, `-`).
+    pub fn home_template(
+        mut self,
+        template: impl Fn(&TenantId) -> String + Send + Sync + 'static,
+    ) -> Self {
+        let template: Arc<HomeFn> = Arc::new(template);
+        self.rules = self.rules.with_home(template);
+        self
+    }
+
+    /// A custom name rule replacing `^[a-z][a-z0-9_]{0,47}$`. It can narrow,
+    /// never widen, the floor every name passes: ASCII letters, digits, `_`
+    /// and `-`, at most 63 bytes, not reserved.
+    pub fn validate_names(
+        mut self,
+        rule: impl Fn(&str) -> std::result::Result<(), &'static str> + Send + Sync + 'static,
+    ) -> Self {
+        let rule: Arc<ValidateFn> = Arc::new(rule);
+        self.rules = self.rules.with_validation(rule);
+        self
+    }
+
+    /// Registers a table by name, for entities without the derive.
+    pub fn table(mut self, table: impl Into<String>, scope: Scope) -> Self {
+        self.tables.push((table.into(), scope));
+        self
+    }
+
+    /// Registers an entity without the derive (the explicit path).
+    pub fn entity<E: EntityTrait + Default>(self, scope: Scope) -> Self {
+        let table = E::default().table_name().to_owned();
+        self.table(table, scope)
+    }
+
+    /// SQLite: the directory of tenant files (default: `tenants/` beside
+    /// the shared file).
+    pub fn sqlite_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.options.sqlite_dir = Some(dir.into());
+        self
+    }
+
+    /// SQLite: how many tenant pools stay open (default 64, least recently
+    /// used closed first).
+    pub fn sqlite_open_tenants(mut self, pools: NonZeroUsize) -> Self {
+        self.options.sqlite_pools = pools;
+        self
+    }
+
+    /// SQLite: connections per tenant pool (default 4).
+    pub fn sqlite_connections_per_tenant(mut self, connections: u32) -> Self {
+        self.options.sqlite_connections = connections;
+        self
+    }
+
+    /// Calls `observer` with every statement a tenant connection routes,
+    /// before it is sent (logging, auditing, tests).
+    pub fn on_statement(
+        mut self,
+        observer: impl Fn(&StatementEvent<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        self.observer = Some(Arc::new(observer));
+        self
+    }
+
+    /// Calls `hook` after each tenant is created, dropped, migrated,
+    /// suspended or resumed, and when one of those fails; hooks run in the
+    /// order they were added, on the task that ran the operation, so keep
+    /// them quick (spawn for slow work).
+    pub fn on_event(mut self, hook: impl Fn(&TenantEvent) + Send + Sync + 'static) -> Self {
+        self.hooks.push(Arc::new(hook));
+        self
+    }
+
+    /// Counts statements per tenant in the `tenancy_statements_total`
+    /// metric, labelled with the tenant (default off: one label value per
+    /// tenant can be many time series).
+    pub fn statement_metrics(mut self, enabled: bool) -> Self {
+        self.statement_metrics = enabled;
+        self
+    }
+
+    /// The application's tenant migrator: health checks compare each
+    /// tenant with its latest version, and [`Tenancy::create_and_migrate`]
+    /// (also used for on-demand creation) runs it.
+    pub fn migrator<M: MigratorTrait + 'static>(mut self) -> Self {
+        self.migrator = Some(Arc::new(ErasedMigrator::<M>::new()));
+        self
+    }
+
+    /// How long a custom-domain lookup is cached (default 30 s). Changes
+    /// made through this process's [`Tenancy::add_domain`] and
+    /// [`Tenancy::remove_domain`] take effect at once.
+    pub fn domain_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.domain_ttl = ttl;
+        self
+    }
+
+    /// Whether `build` creates the tenant registry table when missing
+    /// (default `true`).
+    pub fn install_registry(mut self, install: bool) -> Self {
+        self.install = install;
+        self
+    }
+
+    /// Detects the backend, freezes the table registry and installs the
+    /// library's tables (the tenant registry and the custom domains).
+    ///
+    /// # Errors
+    /// [`Error::Config`](crate::Error::Config) for an unsupported backend, a
+    /// MySQL connection with no database selected, an in-memory SQLite
+    /// database, or a table registered as both tenant and shared; database
+    /// errors from the installation.
+    pub async fn build(self) -> Result<Tenancy> {
+        let registry = Arc::new(Registry::collect(&self.tables)?);
+        let backend = backend::detect(&self.db, self.options).await?;
+        let router = Router::shared(
+            registry.clone(),
+            backend.shared_route(),
+            self.observer.clone(),
+        );
+        let store = Store::new(self.db.clone(), Arc::new(router), backend.clone());
+        if self.install {
+            store.install().await?;
+        }
+        Ok(Tenancy::from_state(State {
+            db: self.db,
+            backend,
+            registry,
+            rules: self.rules,
+            observer: self.observer,
+            store,
+            hooks: self.hooks,
+            statement_metrics: self.statement_metrics,
+            migrator: self.migrator,
+            domains: DomainCache::new(self.domain_ttl),
+            epoch: AtomicU64::new(0),
+        }))
+    }
+}

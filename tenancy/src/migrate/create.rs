@@ -1,0 +1,121 @@
+//! Creating a tenant and migrating it as one unit.
+
+use sea_orm::{DbErr, TransactionTrait};
+use sea_orm_migration::MigratorTrait;
+
+use super::{
+    Migrations, Verb,
+    run::{applied, failed, transactional},
+};
+use crate::{
+    backend::Session,
+    connection::{TenantConnection, TenantTransaction},
+    error::{Error, Result},
+    events::{Operation, TenantEvent},
+    tenant_id::TenantId,
+};
+
+impl<M: MigratorTrait> Migrations<M> {
+    /// Creates tenant `name` and migrates it, as one unit: on PostgreSQL the
+    /// registry row, the schema and every migration share one transaction;
+    /// elsewhere a failure drops what was made. Nothing half-made survives.
+    ///
+    /// # Errors
+    /// As [`Tenancy::create`](crate::Tenancy::create), or [`Error::Migration`].
+    pub async fn create_and_migrate(&self, name: &str) -> Result<Vec<String>> {
+        self.create_and_migrate_id(&self.tenancy.tenant_id(name)?, async |_| Ok(()))
+            .await
+    }
+
+    /// [`Migrations::create_and_migrate`], then `seed` in a transaction of
+    /// the new tenant, in the same unit: when seeding fails, the tenant is
+    /// not created.
+    ///
+    /// # Errors
+    /// As [`Tenancy::create`](crate::Tenancy::create), or
+    /// [`Error::Migration`] (also for a failed seed).
+    pub async fn create_and_migrate_with<F>(&self, name: &str, seed: F) -> Result<Vec<String>>
+    where
+        F: for<'c> AsyncFnOnce(&'c TenantTransaction) -> std::result::Result<(), DbErr> + Send,
+    {
+        self.create_and_migrate_id(&self.tenancy.tenant_id(name)?, seed)
+            .await
+    }
+
+    /// [`Migrations::create_and_migrate_with`] for a validated tenant.
+    pub(crate) async fn create_and_migrate_id<F>(
+        &self,
+        id: &TenantId,
+        seed: F,
+    ) -> Result<Vec<String>>
+    where
+        F: for<'c> AsyncFnOnce(&'c TenantTransaction) -> std::result::Result<(), DbErr> + Send,
+    {
+        let t = &self.tenancy;
+        let conn = t.connection(id)?;
+        if t.backend().session(transactional::<M>()) == Session::Shared {
+            let events = |versions: &Vec<String>| {
+                vec![
+                    TenantEvent::Created { tenant: id.clone() },
+                    TenantEvent::Migrated {
+                        tenant: id.clone(),
+                        changed: versions.clone(),
+                    },
+                ]
+            };
+            let unit = self.create_and_migrate_in_transaction(id, &conn, seed);
+            return t.observe(Operation::Create, id, unit, events).await;
+        }
+        // The row stays `provisioning` until the migrations and the seed
+        // are done; a failure removes the home and the row.
+        let mut versions = Vec::new();
+        t.create_prepared(id, async || {
+            versions = self.run_id(id, Verb::Up(None)).await.map_err(|(e, _)| e)?;
+            let seeding = conn.begin().await?;
+            seed(&seeding).await.map_err(|e| failed(id, Error::Db(e)))?;
+            seeding.commit().await?;
+            Ok(())
+        })
+        .await?;
+        Ok(versions)
+    }
+
+    /// [`Session::Shared`]: the registry row, the home, every migration and
+    /// the seed in one transaction.
+    async fn create_and_migrate_in_transaction<F>(
+        &self,
+        id: &TenantId,
+        conn: &TenantConnection,
+        seed: F,
+    ) -> Result<Vec<String>>
+    where
+        F: for<'c> AsyncFnOnce(&'c TenantTransaction) -> std::result::Result<(), DbErr> + Send,
+    {
+        let t = &self.tenancy;
+        let txn = t.inner().begin().await?;
+        t.create_in(&txn, id).await?;
+        let home = t.home(id)?;
+        let result = async {
+            t.backend().bind(&txn, &home).await?;
+            M::up(&txn, None).await?;
+            let versions = applied::<M, _>(&txn).await?;
+            let seeding = conn.wrap(txn.begin().await?);
+            seed(&seeding).await?;
+            seeding.commit().await?;
+            Ok::<_, Error>(versions)
+        }
+        .await;
+        match result {
+            Ok(versions) => {
+                txn.commit().await?;
+                Ok(versions)
+            }
+            Err(e) => {
+                if let Err(rollback) = txn.rollback().await {
+                    tracing::warn!(tenant = %id, error = %rollback, "rollback of a failed create failed");
+                }
+                Err(failed(id, e))
+            }
+        }
+    }
+}

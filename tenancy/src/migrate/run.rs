@@ -1,0 +1,210 @@
+//! One tenant's run: the algorithm, which never names a database. What a
+//! dialect must do is asked of `backend::migrate::Migrate`:
+//!
+//! - [`Session::Shared`] (PostgreSQL): one transaction on the shared pool,
+//!   bound to the tenant (a per-tenant lock, its schema first in the
+//!   search path for this transaction only), the migrator driven with
+//!   `&txn`. A failure leaves the tenant exactly as it was.
+//! - [`Session::DedicatedTransaction`] (SQLite): one transaction on the
+//!   tenant's own file, checked before commit.
+//! - [`Session::Dedicated`] (MySQL, and PostgreSQL migrations that declare
+//!   `use_transaction() == Some(false)`): a connection of its own bound to
+//!   the tenant, serialized by a per-tenant lock. MySQL commits each DDL
+//!   statement: a failed run stops at the last good migration, which the
+//!   report gives.
+
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, TransactionTrait};
+use sea_orm_migration::{IntoSchemaManagerConnection, MigratorTrait};
+
+use super::{Migrations, Verb};
+use crate::{
+    backend::Session,
+    error::{Error, Result},
+    events::{Operation, TenantEvent},
+    tenant_id::TenantId,
+};
+
+/// A failed run: the error, and the last applied version where it was read.
+pub(super) type Failure = (Error, Option<String>);
+
+/// Versions applied in a tenant, read from its migration table through
+/// `conn` (which the session has bound to the tenant).
+pub(super) async fn applied<M: MigratorTrait, C: ConnectionTrait>(conn: &C) -> Result<Vec<String>> {
+    M::install(conn).await?;
+    Ok(M::get_applied_migrations(conn)
+        .await?
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect())
+}
+
+async fn apply<M: MigratorTrait, C>(conn: &C, verb: Verb) -> std::result::Result<(), DbErr>
+where
+    C: ConnectionTrait,
+    for<'c> &'c C: IntoSchemaManagerConnection<'c>,
+{
+    match verb {
+        Verb::Up(steps) => M::up(conn, steps).await,
+        Verb::Down(steps) => M::down(conn, steps).await,
+        Verb::Fresh => M::fresh(conn).await,
+        Verb::Refresh => M::refresh(conn).await,
+        Verb::Reset => M::reset(conn).await,
+    }
+}
+
+/// The versions in `after` not in `before`, and the other way round.
+fn changed(before: &[String], after: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = after
+        .iter()
+        .filter(|v| !before.contains(v))
+        .chain(before.iter().filter(|v| !after.contains(v)))
+        .cloned()
+        .collect();
+    out.dedup();
+    out
+}
+
+/// Whether every migration of `M` can run in a transaction.
+pub(super) fn transactional<M: MigratorTrait>() -> bool {
+    M::migrations()
+        .iter()
+        .all(|m| m.use_transaction() != Some(false))
+}
+
+/// `err` as the failure of tenant `id`'s migration.
+pub(super) fn failed(id: &TenantId, err: Error) -> Error {
+    Error::Migration {
+        tenant: id.to_string(),
+        source: Box::new(err),
+    }
+}
+
+impl<M: MigratorTrait> Migrations<M> {
+    /// Runs `verb` in tenant `name`, which must be registered.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTenantName`], [`Error::TenantNotFound`], or
+    /// [`Error::Migration`] with the migrator's error.
+    pub async fn run(&self, name: &str, verb: Verb) -> Result<Vec<String>> {
+        let id = self.tenancy.tenant_id(name)?;
+        if !self.tenancy.exists_id(&id).await? {
+            return Err(Error::TenantNotFound {
+                tenant: id.to_string(),
+            });
+        }
+        self.run_id(&id, verb).await.map_err(|(e, _)| e)
+    }
+
+    /// Runs `verb` in a validated tenant (observed: span, metrics, hooks).
+    pub(super) async fn run_id(
+        &self,
+        id: &TenantId,
+        verb: Verb,
+    ) -> std::result::Result<Vec<String>, Failure> {
+        let mut last = None;
+        let run = async {
+            self.run_unobserved(id, verb).await.map_err(|(e, l)| {
+                last = l;
+                failed(id, e)
+            })
+        };
+        let migrated = |changed: &Vec<String>| {
+            vec![TenantEvent::Migrated {
+                tenant: id.clone(),
+                changed: changed.clone(),
+            }]
+        };
+        let result = self
+            .tenancy
+            .observe(Operation::Migrate, id, run, migrated)
+            .await;
+        result.map_err(|e| (e, last))
+    }
+
+    async fn run_unobserved(
+        &self,
+        id: &TenantId,
+        verb: Verb,
+    ) -> std::result::Result<Vec<String>, Failure> {
+        let t = &self.tenancy;
+        let backend = t.backend();
+        let db = t.inner();
+        let home = t.home(id).map_err(|e| (e, None))?;
+        match backend.session(transactional::<M>()) {
+            Session::Shared => {
+                let txn = db.begin().await.map_err(|e| (Error::Db(e), None))?;
+                if let Err(e) = backend.bind(&txn, &home).await {
+                    return Err((e, None));
+                }
+                self.in_transaction(id, txn, verb).await
+            }
+            Session::DedicatedTransaction => {
+                let conn = backend
+                    .migration_pool(db, &home)
+                    .await
+                    .map_err(|e| (e, None))?;
+                let result = match backend.begin(&conn).await {
+                    Ok(txn) => self.in_transaction(id, txn, verb).await,
+                    Err(e) => Err((e, None)),
+                };
+                close(&conn).await;
+                result
+            }
+            Session::Dedicated => {
+                let conn = backend
+                    .migration_pool(db, &home)
+                    .await
+                    .map_err(|e| (e, None))?;
+                let result = async {
+                    backend.lock(&conn, &home).await.map_err(|e| (e, None))?;
+                    let before = applied::<M, _>(&conn).await.map_err(|e| (e, None))?;
+                    let outcome = apply::<M, _>(&conn, verb).await;
+                    let after = applied::<M, _>(&conn).await.map_err(|e| (e, None))?;
+                    outcome
+                        .map(|()| changed(&before, &after))
+                        .map_err(|e| (Error::Db(e), after.last().cloned()))
+                }
+                .await;
+                close(&conn).await;
+                result
+            }
+        }
+    }
+
+    /// Runs `verb` in a transaction bound to the tenant: committed when it
+    /// succeeds, rolled back (the tenant unchanged) when it fails.
+    async fn in_transaction(
+        &self,
+        id: &TenantId,
+        txn: DatabaseTransaction,
+        verb: Verb,
+    ) -> std::result::Result<Vec<String>, Failure> {
+        let result = async {
+            let before = applied::<M, _>(&txn).await?;
+            apply::<M, _>(&txn, verb).await?;
+            let after = applied::<M, _>(&txn).await?;
+            self.tenancy.backend().check(&txn).await?;
+            Ok::<_, Error>(changed(&before, &after))
+        }
+        .await;
+        match result {
+            Ok(changed) => {
+                txn.commit().await.map_err(|e| (Error::Db(e), None))?;
+                Ok(changed)
+            }
+            Err(e) => {
+                if let Err(rollback) = txn.rollback().await {
+                    tracing::warn!(tenant = %id, error = %rollback, "rollback of a failed migration failed");
+                }
+                Err((e, self.last_applied(id).await))
+            }
+        }
+    }
+}
+
+/// Closes a connection the run opened; a failure to close is only logged.
+async fn close(conn: &sea_orm::DatabaseConnection) {
+    if let Err(e) = conn.close_by_ref().await {
+        tracing::warn!(error = %e, "closing a migration connection failed");
+    }
+}

@@ -1,0 +1,97 @@
+//! The statement rewriter: qualifies registered table names where they stand
+//! in table position.
+//!
+//! A small tokenizer walks the SQL once. It knows quoted identifiers, string
+//! literals (with each dialect's escapes), comments, dollar-quoted bodies and
+//! placeholders, and tracks just enough grammar to tell a table from a column:
+//! the word after `FROM`, `JOIN`, `INTO`, `UPDATE`, `TABLE`, `TRUNCATE`,
+//! `REFERENCES`, `USING` (in `DELETE`/`MERGE`), `ON` (in `CREATE`/`DROP INDEX`),
+//! and the items of a `FROM` list. Known traps are handled: `ON DUPLICATE KEY
+//! UPDATE col`, `FOR UPDATE OF t`, `DO UPDATE`, `ON UPDATE CASCADE`,
+//! `IS DISTINCT FROM`, `EXTRACT(x FROM col)`.
+//!
+//! Pure functions, no I/O; when nothing changes the input is returned
+//! borrowed and nothing is allocated.
+
+use std::borrow::Cow;
+
+use self::grammar::Rewriter;
+use crate::{dialect::Dialect, registry::Registry};
+
+mod grammar;
+mod keyword;
+mod scan;
+
+/// Where one tenant's statements go.
+#[derive(Debug, Clone)]
+pub(crate) struct Route {
+    pub(crate) dialect: Dialect,
+    /// Prefix written before tenant tables, e.g. `"tenant_acme".`; `None`
+    /// leaves them as written (SQLite, where the pool is the tenant's file).
+    pub(crate) tenant_prefix: Option<Box<str>>,
+    /// The one qualifier a statement may spell out on a tenant table.
+    pub(crate) tenant_home: Box<str>,
+    /// Prefix written before shared tables; `None` leaves them as written.
+    pub(crate) shared_prefix: Option<Box<str>>,
+}
+
+impl Route {
+    /// Tenant tables qualified with `tenant_home`, shared tables with
+    /// `shared_home` (PostgreSQL schemas, MySQL databases).
+    pub(crate) fn qualified(dialect: Dialect, tenant_home: &str, shared_home: &str) -> Self {
+        Route {
+            dialect,
+            tenant_prefix: Some(prefix(dialect, tenant_home)),
+            tenant_home: tenant_home.into(),
+            shared_prefix: Some(prefix(dialect, shared_home)),
+        }
+    }
+
+    /// Tenant tables left as written in `tenant_home` (the connection is the
+    /// tenant's own database, e.g. `main` of a SQLite file), shared tables
+    /// qualified with `shared_home`.
+    pub(crate) fn tenant_database(dialect: Dialect, tenant_home: &str, shared_home: &str) -> Self {
+        Route {
+            dialect,
+            tenant_prefix: None,
+            tenant_home: tenant_home.into(),
+            shared_prefix: Some(prefix(dialect, shared_home)),
+        }
+    }
+
+    /// The library's own statements on the shared pool: no tenant home,
+    /// shared tables qualified with `shared_home` when given.
+    pub(crate) fn shared(dialect: Dialect, shared_home: Option<&str>) -> Self {
+        Route {
+            dialect,
+            tenant_prefix: None,
+            tenant_home: "".into(),
+            shared_prefix: shared_home.map(|home| prefix(dialect, home)),
+        }
+    }
+}
+
+/// `home` quoted, with the dot that precedes a table name.
+fn prefix(dialect: Dialect, home: &str) -> Box<str> {
+    format!("{}.", dialect.quote(home)).into_boxed_str()
+}
+
+/// A table reference the route refuses: a tenant table qualified with a home
+/// that is not the route's tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CrossTenant(pub(crate) String);
+
+/// Rewrites `sql` for `route`.
+///
+/// # Errors
+/// [`CrossTenant`] when the statement spells out another home for a tenant table.
+pub(crate) fn rewrite<'s>(
+    sql: &'s str,
+    registry: &Registry,
+    route: &Route,
+) -> Result<Cow<'s, str>, CrossTenant> {
+    Rewriter::new(sql, registry, route).finish()
+}
+
+#[cfg(test)]
+mod tests;
