@@ -196,6 +196,22 @@ impl Tenancy {
     ///
     /// # Errors
     /// [`Error::InvalidTenantName`](crate::Error::InvalidTenantName).
+    ///
+    /// # Examples
+    /// ```
+    /// # include!("../doctest_setup.rs");
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> tenancy::Result<()> {
+    /// # let (tenancy, _dir) = setup().await;
+    /// use tenancy::{HealthProblem, HealthStatus};
+    /// tenancy.create("acme").await?;
+    /// let acme = tenancy.health("acme").await?;
+    /// assert_eq!((acme.status, acme.exists, acme.reachable), (HealthStatus::Ok, true, true));
+    /// let ghost = tenancy.health("ghost").await?;
+    /// assert_eq!(ghost.problem, Some(HealthProblem::TenantNotFound));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn health(&self, name: &str) -> Result<TenantHealth> {
         Ok(self.check(self.tenant_id(name)?).await)
     }
@@ -256,6 +272,22 @@ impl Tenancy {
     /// # Errors
     /// None for problems of tenants or of the database (they make the
     /// report unhealthy); the `Result` is kept for future checks.
+    ///
+    /// # Examples
+    /// ```
+    /// # include!("../doctest_setup.rs");
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> tenancy::Result<()> {
+    /// # let (tenancy, _dir) = setup().await;
+    /// use tenancy::HealthOptions;
+    /// tenancy.create("acme").await?;
+    /// tenancy.create("globex").await?;
+    /// let report = tenancy.health_all(HealthOptions::default().concurrency(4)).await?;
+    /// assert!(report.is_serving());
+    /// assert_eq!((report.counts.ok, report.tenants.len()), (2, 2));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn health_all(&self, options: HealthOptions) -> Result<HealthReport> {
         let checked_at = Utc::now();
         let started = Instant::now();

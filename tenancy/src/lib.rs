@@ -52,8 +52,9 @@
 //! `backend/` the three strategies and the only dialect SQL
 //! (`backend/migrate.rs`: what the migration runner needs from a dialect);
 //! `connection/` the routed connections; `store/` the library's own tables;
-//! `tenancy.rs` the hub; `lifecycle.rs`, `domains.rs`, `health.rs`,
-//! `context/` and `migrate/` its capabilities; `builder.rs` composes them.
+//! `tenancy.rs` the hub; `lifecycle.rs`, `lookup.rs`, `domains.rs`,
+//! `health.rs`, `context/` and `migrate/` its capabilities; `builder.rs`
+//! composes them.
 //! Each layer imports only from the ones listed before it.
 //!
 //! # Fail closed
@@ -95,6 +96,7 @@ mod context;
 mod domains;
 mod health;
 mod lifecycle;
+mod lookup;
 mod migrate;
 // Composition: `TenancyBuilder`.
 mod builder;

@@ -53,6 +53,22 @@ impl Tenancy {
     ///
     /// # Errors
     /// [`Error::InvalidTenantName`], [`Error::TenantExists`], or a database error.
+    ///
+    /// # Examples
+    /// ```
+    /// # include!("../doctest_setup.rs");
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> tenancy::Result<()> {
+    /// # let (tenancy, _dir) = setup().await;
+    /// use tenancy::TenantStatus;
+    /// let acme = tenancy.create("acme").await?;
+    /// assert_eq!(acme.status, TenantStatus::Active);
+    /// assert!(tenancy.home_exists("acme").await?);
+    /// assert!(tenancy.create("acme").await.unwrap_err().is_exists());
+    /// assert!(tenancy.create("Not A Name").await.unwrap_err().is_invalid_name());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create(&self, name: &str) -> Result<TenantInfo> {
         self.create_of(&self.tenant_id(name)?, empty_metadata())
             .await
@@ -212,6 +228,22 @@ impl Tenancy {
     ///
     /// # Errors
     /// [`Error::InvalidTenantName`], [`Error::TenantNotFound`], or a database error.
+    ///
+    /// # Examples
+    /// ```
+    /// # include!("../doctest_setup.rs");
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> tenancy::Result<()> {
+    /// # let (tenancy, _dir) = setup().await;
+    /// use tenancy::Irreversibly;
+    /// tenancy.create("acme").await?;
+    /// tenancy.drop("acme", Irreversibly).await?;
+    /// assert!(!tenancy.exists("acme").await?);
+    /// assert!(!tenancy.home_exists("acme").await?); // nothing left behind
+    /// assert!(tenancy.drop("acme", Irreversibly).await.unwrap_err().is_not_found());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn drop(&self, name: &str, _confirm: Irreversibly) -> Result<()> {
         let id = self.tenant_id(name)?;
         let dropped = |(): &()| vec![TenantEvent::Dropped { tenant: id.clone() }];
@@ -258,91 +290,28 @@ impl Tenancy {
         Ok(())
     }
 
-    /// Whether the home (schema, database or file) of tenant `name` exists,
-    /// registered or not: for checking that a drop or a failed create left
-    /// nothing behind.
-    ///
-    /// # Errors
-    /// [`Error::InvalidTenantName`] or a database error.
-    pub async fn home_exists(&self, name: &str) -> Result<bool> {
-        let home = self.home(&self.tenant_id(name)?)?;
-        self.backend().home_exists(self.inner(), &home).await
-    }
-
-    /// Whether tenant `name` is registered (active or suspended).
-    ///
-    /// # Errors
-    /// [`Error::InvalidTenantName`] or a database error.
-    pub async fn exists(&self, name: &str) -> Result<bool> {
-        self.exists_id(&self.tenant_id(name)?).await
-    }
-
-    /// Whether `id` is registered (active or suspended).
-    pub(crate) async fn exists_id(&self, id: &TenantId) -> Result<bool> {
-        Ok(self
-            .info_id(id)
-            .await?
-            .is_some_and(|t| matches!(t.status, TenantStatus::Active | TenantStatus::Suspended)))
-    }
-
-    /// The registry row of tenant `name`.
-    ///
-    /// # Errors
-    /// [`Error::InvalidTenantName`] or a database error.
-    pub async fn info(&self, name: &str) -> Result<Option<TenantInfo>> {
-        self.info_id(&self.tenant_id(name)?).await
-    }
-
-    /// The registry row of `id`.
-    pub(crate) async fn info_id(&self, id: &TenantId) -> Result<Option<TenantInfo>> {
-        let row = self.store().tenant(self.inner(), id).await?;
-        Ok(row.map(|row| row.into_info(id.clone())))
-    }
-
-    /// Every registered tenant, by name.
-    ///
-    /// # Errors
-    /// A database error.
-    pub async fn list(&self) -> Result<Vec<TenantInfo>> {
-        let rows = self.store().tenants().await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|row| {
-                // A row this tenancy's rules refuse is not one of its tenants.
-                let id = self.tenant_id(&row.name).ok()?;
-                Some(row.into_info(id))
-            })
-            .collect())
-    }
-
-    /// Fails unless `id` is registered and active.
-    pub(crate) async fn require_active(&self, id: &TenantId) -> Result<()> {
-        let row = self.store().tenant(self.inner(), id).await?;
-        match row.map(|r| r.status()) {
-            Some(TenantStatus::Active) => Ok(()),
-            Some(TenantStatus::Suspended) => Err(Error::TenantSuspended {
-                tenant: id.to_string(),
-            }),
-            _ => Err(not_found(id)),
-        }
-    }
-
-    /// The connection of tenant `name` after checking the registry.
-    ///
-    /// # Errors
-    /// [`Error::InvalidTenantName`], [`Error::TenantNotFound`],
-    /// [`Error::TenantSuspended`], or a database error.
-    pub async fn connect(&self, name: &str) -> Result<crate::connection::TenantConnection> {
-        let id = self.tenant_id(name)?;
-        self.require_active(&id).await?;
-        self.connection(&id)
-    }
-
     /// Suspends tenant `name`: [`Tenancy::connect`] refuses it until
     /// [`Tenancy::resume`]. Its data stays.
     ///
     /// # Errors
     /// [`Error::InvalidTenantName`], [`Error::TenantNotFound`], or a database error.
+    ///
+    /// # Examples
+    /// ```
+    /// # include!("../doctest_setup.rs");
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> tenancy::Result<()> {
+    /// # let (tenancy, _dir) = setup().await;
+    /// use tenancy::{Error, TenantStatus};
+    /// tenancy.create("acme").await?;
+    /// tenancy.suspend("acme").await?;
+    /// assert!(matches!(tenancy.connect("acme").await, Err(Error::TenantSuspended { .. })));
+    /// assert_eq!(tenancy.info("acme").await?.map(|t| t.status), Some(TenantStatus::Suspended));
+    /// tenancy.resume("acme").await?;
+    /// tenancy.connect("acme").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn suspend(&self, name: &str) -> Result<()> {
         self.change_status(name, TenantStatus::Suspended).await
     }

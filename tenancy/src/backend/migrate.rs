@@ -59,28 +59,32 @@ pub(crate) trait Migrate {
         Ok(())
     }
 
+    /// The dialect of the shared pool.
+    fn dialect(&self) -> Dialect;
+
     /// The versions recorded in migration table `table` of `home`, sorted;
-    /// empty when the table does not exist yet.
+    /// empty when the table does not exist yet. By default read through the
+    /// shared pool with the table qualified by the home.
     async fn applied(
         &self,
         db: &DatabaseConnection,
         home: &str,
         table: &str,
-    ) -> Result<Vec<String>>;
+    ) -> Result<Vec<String>> {
+        let sql = versions_sql(self.dialect(), Some(home), table);
+        versions(db, sql, |e| self.is_missing_table(e)).await
+    }
 
     /// [`Migrate::applied`] for many homes at once, in as few round trips
     /// as the dialect allows; homes without a migration table are absent.
+    /// By default one catalog query and one `UNION ALL` per 500 homes.
     async fn applied_many(
         &self,
         db: &DatabaseConnection,
         homes: &[String],
         table: &str,
     ) -> Result<HashMap<String, Vec<String>>> {
-        let mut out = HashMap::with_capacity(homes.len());
-        for home in homes {
-            out.insert(home.clone(), self.applied(db, home, table).await?);
-        }
-        Ok(out)
+        applied_in_catalog(db, self.dialect(), homes, table).await
     }
 
     /// Whether `err` says a table does not exist.
@@ -145,10 +149,9 @@ pub(super) fn versions_sql(dialect: Dialect, home: Option<&str>, table: &str) ->
     }
 }
 
-#[cfg(any(feature = "postgres", feature = "mysql"))]
 /// PostgreSQL and MySQL: which homes have `table` (one catalog query per
 /// 500 homes), then their versions (one `UNION ALL` per 500 homes).
-pub(super) async fn applied_in_catalog(
+async fn applied_in_catalog(
     db: &DatabaseConnection,
     dialect: Dialect,
     homes: &[String],

@@ -1,7 +1,5 @@
 //! MySQL and MariaDB: one database per tenant on the shared pool.
 
-use std::collections::HashMap;
-
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 
 use super::{
@@ -129,23 +127,8 @@ impl Migrate for MySql {
         Ok(())
     }
 
-    async fn applied(
-        &self,
-        db: &DatabaseConnection,
-        home: &str,
-        table: &str,
-    ) -> Result<Vec<String>> {
-        let sql = migrate::versions_sql(Dialect::MySql, Some(home), table);
-        migrate::versions(db, sql, |e| self.is_missing_table(e)).await
-    }
-
-    async fn applied_many(
-        &self,
-        db: &DatabaseConnection,
-        homes: &[String],
-        table: &str,
-    ) -> Result<HashMap<String, Vec<String>>> {
-        migrate::applied_in_catalog(db, Dialect::MySql, homes, table).await
+    fn dialect(&self) -> Dialect {
+        Dialect::MySql
     }
 
     /// Error 1146 (`ER_NO_SUCH_TABLE`), SQLSTATE 42S02.

@@ -1,7 +1,5 @@
 //! PostgreSQL: one schema per tenant on the shared pool.
 
-use std::collections::HashMap;
-
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
 };
@@ -168,23 +166,8 @@ impl Migrate for Postgres {
         Ok(())
     }
 
-    async fn applied(
-        &self,
-        db: &DatabaseConnection,
-        home: &str,
-        table: &str,
-    ) -> Result<Vec<String>> {
-        let sql = migrate::versions_sql(Dialect::Postgres, Some(home), table);
-        migrate::versions(db, sql, |e| self.is_missing_table(e)).await
-    }
-
-    async fn applied_many(
-        &self,
-        db: &DatabaseConnection,
-        homes: &[String],
-        table: &str,
-    ) -> Result<HashMap<String, Vec<String>>> {
-        migrate::applied_in_catalog(db, Dialect::Postgres, homes, table).await
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
     }
 
     /// SQLSTATE 42P01, `undefined_table`.

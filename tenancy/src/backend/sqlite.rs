@@ -3,6 +3,7 @@
 //! `shared`, so tenant-to-shared joins work.
 
 use std::{
+    collections::HashMap,
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
     time::Duration,
@@ -262,6 +263,11 @@ impl Migrate for Sqlite {
         Ok(())
     }
 
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    /// Read from the tenant's own file (one pool per read).
     async fn applied(
         &self,
         db: &DatabaseConnection,
@@ -275,6 +281,20 @@ impl Migrate for Sqlite {
         let found = found?;
         closed?;
         Ok(found)
+    }
+
+    /// Each file is read in turn: there is no catalog across files.
+    async fn applied_many(
+        &self,
+        db: &DatabaseConnection,
+        homes: &[String],
+        table: &str,
+    ) -> Result<HashMap<String, Vec<String>>> {
+        let mut out = HashMap::with_capacity(homes.len());
+        for home in homes {
+            out.insert(home.clone(), self.applied(db, home, table).await?);
+        }
+        Ok(out)
     }
 
     /// SQLite has no code for it: `no such table` is its message.

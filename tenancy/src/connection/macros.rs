@@ -55,6 +55,34 @@ macro_rules! routed_connection {
 /// `$conn` yields and wrapping the result with `self.wrap`.
 macro_rules! routed_transactions {
     ($ty:ty, |$this:ident| $conn:expr) => {
+        impl $ty {
+            /// Runs `callback` in a transaction of this tenant (a savepoint
+            /// when called on a transaction): committed when it returns `Ok`,
+            /// rolled back otherwise; the `AsyncFnOnce` counterpart of
+            /// [`TransactionTrait::transaction`](sea_orm::TransactionTrait::transaction).
+            ///
+            /// # Errors
+            /// [`TransactionError::Connection`](sea_orm::TransactionError::Connection)
+            /// when begin, commit or rollback fail;
+            /// [`TransactionError::Transaction`](sea_orm::TransactionError::Transaction)
+            /// with the callback's error.
+            pub async fn transaction_async<F, T, E>(
+                &self,
+                callback: F,
+            ) -> Result<T, sea_orm::TransactionError<E>>
+            where
+                F: for<'c> AsyncFnOnce(&'c $crate::connection::TenantTransaction) -> Result<T, E>
+                    + Send,
+                T: Send,
+                E: std::fmt::Display + std::fmt::Debug + Send,
+            {
+                let txn = sea_orm::TransactionTrait::begin(self)
+                    .await
+                    .map_err(sea_orm::TransactionError::Connection)?;
+                $crate::connection::run_transaction(txn, callback).await
+            }
+        }
+
         #[async_trait::async_trait]
         impl sea_orm::TransactionTrait for $ty {
             type Transaction = $crate::connection::TenantTransaction;

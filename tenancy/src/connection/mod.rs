@@ -7,9 +7,7 @@ mod transaction;
 
 use std::{borrow::Cow, fmt, future::Future, pin::Pin, sync::Arc};
 
-use sea_orm::{
-    DatabaseConnection, DbErr, Statement, StreamTrait, TransactionError, TransactionTrait,
-};
+use sea_orm::{DatabaseConnection, DbErr, Statement, StreamTrait};
 use tokio::sync::OnceCell;
 
 use self::macros::{routed_connection, routed_transactions};
@@ -126,23 +124,6 @@ impl TenantConnection {
     /// The database error when it cannot.
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.unrouted_pool().await?.ping().await
-    }
-
-    /// Runs `callback` in a transaction of this tenant: committed when it
-    /// returns `Ok`, rolled back otherwise (the `AsyncFnOnce` counterpart of
-    /// [`TransactionTrait::transaction`]).
-    ///
-    /// # Errors
-    /// [`TransactionError::Connection`] when begin, commit or rollback fail;
-    /// [`TransactionError::Transaction`] with the callback's error.
-    pub async fn transaction_async<F, T, E>(&self, callback: F) -> Result<T, TransactionError<E>>
-    where
-        F: for<'c> AsyncFnOnce(&'c TenantTransaction) -> Result<T, E> + Send,
-        T: Send,
-        E: fmt::Display + fmt::Debug + Send,
-    {
-        let txn = self.begin().await.map_err(TransactionError::Connection)?;
-        run_transaction(txn, callback).await
     }
 
     /// `stmt` as this connection sends it.

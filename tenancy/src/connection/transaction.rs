@@ -4,7 +4,6 @@ use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
 use sea_orm::{
     DatabaseTransaction, DbErr, Statement, StreamTrait, TransactionError, TransactionSession,
-    TransactionTrait,
 };
 
 use super::{
@@ -62,21 +61,6 @@ impl TenantTransaction {
     /// The database error when the rollback fails.
     pub async fn rollback(self) -> Result<(), DbErr> {
         self.txn.rollback().await
-    }
-
-    /// Runs `callback` in a nested transaction (a savepoint): released when it
-    /// returns `Ok`, rolled back otherwise.
-    ///
-    /// # Errors
-    /// As [`TenantConnection::transaction_async`](crate::TenantConnection::transaction_async).
-    pub async fn transaction_async<F, T, E>(&self, callback: F) -> Result<T, TransactionError<E>>
-    where
-        F: for<'c> AsyncFnOnce(&'c TenantTransaction) -> Result<T, E> + Send,
-        T: Send,
-        E: fmt::Display + fmt::Debug + Send,
-    {
-        let txn = self.begin().await.map_err(TransactionError::Connection)?;
-        run_transaction(txn, callback).await
     }
 
     pub(super) fn wrap(&self, txn: DatabaseTransaction) -> TenantTransaction {

@@ -22,6 +22,28 @@ impl<M: MigratorTrait> Migrations<M> {
     ///
     /// # Errors
     /// As [`Tenancy::create`](crate::Tenancy::create), or [`Error::Migration`].
+    ///
+    /// # Examples
+    /// ```
+    /// # include!("../../doctest_setup.rs");
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> tenancy::Result<()> {
+    /// # let (tenancy, _dir) = setup().await;
+    /// let m = tenancy.migrations::<Migrator>();
+    /// let applied = m.create_and_migrate("acme").await?;
+    /// assert_eq!(applied, ["m20260101_000001_notes"]);
+    /// assert!(tenancy.exists("acme").await?);
+    /// // A failed seed leaves no tenant behind.
+    /// let failed = m
+    ///     .create_and_migrate_with("globex", async |_txn| {
+    ///         Err(sea_orm::DbErr::Custom("no seed today".into()))
+    ///     })
+    ///     .await;
+    /// assert!(failed.is_err());
+    /// assert!(!tenancy.exists("globex").await? && !tenancy.home_exists("globex").await?);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_and_migrate(&self, name: &str) -> Result<Vec<String>> {
         self.create_and_migrate_id(&self.tenancy.tenant_id(name)?, async |_| Ok(()))
             .await

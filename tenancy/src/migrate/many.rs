@@ -22,6 +22,26 @@ impl<M: MigratorTrait> Migrations<M> {
     /// # Errors
     /// A database error listing the tenants; per-tenant failures are in the
     /// [`MigrationReport`], not an `Err`.
+    ///
+    /// # Examples
+    /// ```
+    /// # include!("../../doctest_setup.rs");
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> tenancy::Result<()> {
+    /// # let (tenancy, _dir) = setup().await;
+    /// use tenancy::{MigrateOptions, OnFailure, Verb};
+    /// tenancy.create("acme").await?;
+    /// tenancy.create("globex").await?;
+    /// let m = tenancy.migrations::<Migrator>();
+    /// let options = MigrateOptions::default().concurrency(2).on_failure(OnFailure::Continue);
+    /// let report = m.run_all(Verb::Up(None), options).await?;
+    /// assert!(report.is_ok());
+    /// assert_eq!(report.tenants.len(), 2);
+    /// let ids = [tenancy.tenant_id("acme")?, tenancy.tenant_id("globex")?];
+    /// assert!(m.status_many(&ids).await?.iter().all(|s| s.pending.is_empty()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn run_all(&self, verb: Verb, options: MigrateOptions) -> Result<MigrationReport> {
         self.run_all_observed(verb, options, &|_, _| {}).await
     }

@@ -85,6 +85,24 @@ impl<M: MigratorTrait> Migrations<M> {
     /// # Errors
     /// [`Error::InvalidTenantName`], [`Error::TenantNotFound`], or
     /// [`Error::Migration`] with the migrator's error.
+    ///
+    /// # Examples
+    /// ```
+    /// # include!("../../doctest_setup.rs");
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> tenancy::Result<()> {
+    /// # let (tenancy, _dir) = setup().await;
+    /// use tenancy::Verb;
+    /// tenancy.create("acme").await?;
+    /// let m = tenancy.migrations::<Migrator>();
+    /// assert_eq!(m.run("acme", Verb::Up(None)).await?, ["m20260101_000001_notes"]);
+    /// assert!(m.run("acme", Verb::Up(None)).await?.is_empty()); // nothing pending
+    /// assert!(m.status("acme").await?.pending.is_empty());
+    /// m.run("acme", Verb::Down(None)).await?;
+    /// assert_eq!(m.status("acme").await?.pending.len(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn run(&self, name: &str, verb: Verb) -> Result<Vec<String>> {
         let id = self.tenancy.tenant_id(name)?;
         if !self.tenancy.exists_id(&id).await? {
