@@ -26,7 +26,8 @@ use std::{collections::HashSet, ops::ControlFlow};
 use sqlparser::{
     ast::{
         AlterTableOperation, ColumnOption, Expr, Ident, ObjectName, ObjectNamePart, ObjectType,
-        RenameTableNameKind, Statement, TableConstraint, visit_expressions, visit_relations,
+        Query, RenameTableNameKind, Statement, TableConstraint, Visit, Visitor, visit_expressions,
+        visit_relations,
     },
     dialect::{Dialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect},
     parser::Parser,
@@ -42,7 +43,7 @@ enum Scope {
 }
 
 /// Where a table name stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Place {
     /// A table the statement reads or writes: the rewriter qualifies it.
     Table,
@@ -50,6 +51,13 @@ enum Place {
     ForeignKey,
     /// The table of a SQLite `CREATE INDEX` (not qualified).
     IndexTarget,
+    /// A SQLite index or trigger name: qualified with the schema of its
+    /// table (`main` for a tenant's; the shared home when the statement
+    /// creates it on a shared table).
+    IndexName {
+        /// The `CREATE INDEX` target, when there is one.
+        on: Option<ObjectName>,
+    },
 }
 
 #[derive(Debug)]
@@ -58,6 +66,8 @@ struct Reference {
     place: Place,
     /// Inside a top-level `CREATE TABLE`.
     in_create_table: bool,
+    /// The table a `CREATE TABLE` creates.
+    created: Option<ObjectName>,
 }
 
 struct Oracle<'c> {
@@ -128,10 +138,46 @@ fn ident_parts(name: &ObjectName) -> Option<Vec<&Ident>> {
         .collect()
 }
 
+/// The names of every common table expression in the statements, lower
+/// case. A relation spelled like one may be the expression (the rewriter
+/// leaves it) or, inside a non-recursive expression's own body, the table
+/// (the rewriter qualifies it): the oracle accepts either for such names and
+/// leaves their scoping to the rewriter's unit tests.
+fn cte_names(statements: &[Statement]) -> HashSet<String> {
+    struct Names(HashSet<String>);
+    impl Visitor for Names {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
+            if let Some(with) = &query.with {
+                for cte in &with.cte_tables {
+                    self.0.insert(cte.alias.name.value.to_ascii_lowercase());
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut names = Names(HashSet::new());
+    for statement in statements {
+        let _ = statement.visit(&mut names);
+    }
+    names.0
+}
+
+/// Whether `reference` is one part spelled like a name in `ctes`.
+fn is_cte_named(reference: &Reference, ctes: &HashSet<String>) -> bool {
+    ident_parts(&reference.name).is_some_and(
+        |parts| matches!(parts.as_slice(), [one] if ctes.contains(&one.value.to_ascii_lowercase())),
+    )
+}
+
 /// Every table name `stmt` references, with where it stands.
 fn references(stmt: &Statement, dialect: usize) -> Vec<Reference> {
     let mut refs = Vec::new();
     let create_table = matches!(stmt, Statement::CreateTable(_));
+    let created = match stmt {
+        Statement::CreateTable(create) => Some(create.name.clone()),
+        _ => None,
+    };
     let place = match stmt {
         Statement::CreateIndex(_) if dialect == SQLITE => Place::IndexTarget,
         _ => Place::Table,
@@ -139,8 +185,9 @@ fn references(stmt: &Statement, dialect: usize) -> Vec<Reference> {
     let _ = visit_relations(stmt, |name| {
         refs.push(Reference {
             name: name.clone(),
-            place,
+            place: place.clone(),
             in_create_table: create_table,
+            created: created.clone(),
         });
         ControlFlow::<()>::Continue(())
     });
@@ -149,6 +196,7 @@ fn references(stmt: &Statement, dialect: usize) -> Vec<Reference> {
             name: name.clone(),
             place,
             in_create_table: create_table,
+            created: created.clone(),
         });
     };
     let fk_of_constraint = |constraint: &TableConstraint| match constraint {
@@ -167,6 +215,11 @@ fn references(stmt: &Statement, dialect: usize) -> Vec<Reference> {
                     push(name, Place::Table);
                 }
             }
+            if dialect == SQLITE && *object_type == ObjectType::Index {
+                for name in names {
+                    push(name, Place::IndexName { on: None });
+                }
+            }
             // MySQL's `DROP INDEX i ON t` (a syntax error elsewhere; the
             // rewriter treats `ON` like `CREATE INDEX`'s).
             if let Some(table) = table {
@@ -176,6 +229,16 @@ fn references(stmt: &Statement, dialect: usize) -> Vec<Reference> {
                     Place::Table
                 };
                 push(table, place);
+            }
+        }
+        Statement::CreateIndex(index) if dialect == SQLITE => {
+            if let Some(name) = &index.name {
+                push(
+                    name,
+                    Place::IndexName {
+                        on: Some(index.table_name.clone()),
+                    },
+                );
             }
         }
         Statement::CreateTable(create) => {
@@ -293,7 +356,7 @@ impl Oracle<'_> {
     /// The home the rewriter puts before an unqualified table of `scope`.
     fn home_of(&self, scope: Scope) -> Option<&str> {
         match (scope, self.case.dialect) {
-            (Scope::Tenant, SQLITE) => None,
+            (Scope::Tenant, SQLITE) => Some("main"),
             (Scope::Tenant, _) => Some(self.case.tenant_home),
             (Scope::Shared, _) => Some(self.case.shared_home),
         }
@@ -315,10 +378,33 @@ impl Oracle<'_> {
         let Some(parts) = ident_parts(&reference.name) else {
             return unchanged;
         };
-        let qualifies = match reference.place {
+        let qualifies = match &reference.place {
             Place::Table => true,
             Place::ForeignKey => self.case.dialect != SQLITE,
             Place::IndexTarget => false,
+            Place::IndexName { on } => {
+                let [name] = parts.as_slice() else {
+                    return unchanged;
+                };
+                let shared = on
+                    .as_ref()
+                    .and_then(ident_parts)
+                    .and_then(|on| on.last().and_then(|t| self.scope(t)))
+                    == Some(Scope::Shared);
+                let home = if shared {
+                    self.case.shared_home
+                } else {
+                    "main"
+                };
+                let home = Ident::with_quote(quote_char(self.case.dialect), home);
+                return (
+                    ObjectName(vec![
+                        ObjectNamePart::Identifier(home),
+                        ObjectNamePart::Identifier((*name).clone()),
+                    ]),
+                    true,
+                );
+            }
         };
         let [table] = parts.as_slice() else {
             return unchanged;
@@ -336,6 +422,17 @@ impl Oracle<'_> {
             ObjectNamePart::Identifier((*table).clone()),
         ]);
         (name, true)
+    }
+
+    /// Whether `reference` stands in a `CREATE TABLE` of a shared table
+    /// (SQLite keeps its foreign keys to shared tables: same file).
+    fn creates_shared(&self, reference: &Reference) -> bool {
+        reference
+            .created
+            .as_ref()
+            .and_then(ident_parts)
+            .and_then(|parts| parts.last().and_then(|t| self.scope(t)))
+            == Some(Scope::Shared)
     }
 
     /// Check 5 on one reference of the routed statement.
@@ -368,17 +465,19 @@ impl Oracle<'_> {
             return;
         }
         let qualifier = qualifiers.last().map(|q| self.resolved(q));
-        match (scope, d, reference.place) {
+        match (scope, d, &reference.place) {
             // SQLite refuses a qualified `REFERENCES` target by itself.
             (Scope::Shared, SQLITE, Place::ForeignKey)
-                if reference.in_create_table && qualifier.is_none() =>
+                if reference.in_create_table
+                    && qualifier.is_none()
+                    && !self.creates_shared(reference) =>
             {
                 self.fail(
                     routed,
                     &format!("SQLite foreign key to shared {} not cut", reference.name),
                 )
             }
-            (_, SQLITE, Place::ForeignKey | Place::IndexTarget) => {}
+            (_, SQLITE, Place::ForeignKey | Place::IndexTarget | Place::IndexName { .. }) => {}
             (Scope::Tenant, SQLITE, _) => {
                 if qualifier
                     .as_deref()
@@ -503,8 +602,9 @@ impl Oracle<'_> {
             self.fail(routed, "a different number of statements");
         }
         // 5. Safety, on every reference of the routed statements.
+        let ctes = cte_names(&before);
         let routed_refs: Vec<_> = after.iter().flat_map(|s| references(s, d)).collect();
-        for reference in &routed_refs {
+        for reference in routed_refs.iter().filter(|r| !is_cte_named(r, &ctes)) {
             self.safe(routed, reference);
         }
         let Some(inserted) = inserted else {
@@ -528,6 +628,17 @@ impl Oracle<'_> {
         let mut qualified = 0;
         for (before, after) in original_refs.iter().zip(&routed_refs) {
             let (want, added) = self.expected(before);
+            if is_cte_named(before, &ctes) {
+                if after.name == want {
+                    qualified += usize::from(added);
+                } else if after.name != before.name {
+                    self.fail(
+                        routed,
+                        &format!("{} became {}, want it or {want}", before.name, after.name),
+                    );
+                }
+                continue;
+            }
             if want != after.name {
                 self.fail(
                     routed,
@@ -556,10 +667,15 @@ pub(crate) fn check_case(case: &Case) {
     )
     .expect("the fuzz registry is consistent");
     let q = quote_char(case.dialect);
-    let mut prefixes = vec![format!("{q}{}{q}.", case.shared_home)];
-    if case.dialect != SQLITE {
-        prefixes.insert(0, format!("{q}{}{q}.", case.tenant_home));
-    }
+    let tenant_home = if case.dialect == SQLITE {
+        "main"
+    } else {
+        case.tenant_home
+    };
+    let prefixes = vec![
+        format!("{q}{tenant_home}{q}."),
+        format!("{q}{}{q}.", case.shared_home),
+    ];
     let oracle = Oracle { case, prefixes };
     if let Ok(routed) = rw.rewrite(&case.sql) {
         oracle.check(&rw, &routed);

@@ -13,7 +13,7 @@ use sea_orm::{DatabaseConnection, EntityTrait};
 use sea_orm_migration::MigratorTrait;
 
 use crate::{
-    backend::{self, BackendOptions},
+    backend::{self, Backend, BackendOptions},
     connection::{Router, StatementEvent, StatementObserver},
     error::Result,
     events::{Hooks, TenantEvent},
@@ -39,6 +39,7 @@ impl Tenancy {
             statement_metrics: false,
             migrator: None,
             domain_ttl: Duration::from_secs(30),
+            strict: true,
         }
     }
 }
@@ -55,6 +56,7 @@ pub struct TenancyBuilder {
     statement_metrics: bool,
     migrator: Option<Arc<dyn TenantMigrator>>,
     domain_ttl: Duration,
+    strict: bool,
 }
 
 impl fmt::Debug for TenancyBuilder {
@@ -179,6 +181,20 @@ impl TenancyBuilder {
         self
     }
 
+    /// Strict routing (default `true`): a statement naming, in table
+    /// position, a table that is neither tenant-scoped nor shared is refused
+    /// with [`Error::UnregisteredTable`](crate::Error::UnregisteredTable)
+    /// before anything is sent. `false` passes such tables through as
+    /// written (wherever the session finds them): for gradual adoption
+    /// only, since one forgotten `#[derive(TenantScoped)]` then puts every
+    /// tenant's rows in one shared table. To pass one table through, keep
+    /// strict routing and register it as
+    /// [`Scope::Passthrough`](crate::Scope::Passthrough).
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
     /// Whether `build` creates the tenant registry table when missing
     /// (default `true`).
     pub fn install_registry(mut self, install: bool) -> Self {
@@ -195,7 +211,7 @@ impl TenancyBuilder {
     /// database, or a table registered as both tenant and shared; database
     /// errors from the installation.
     pub async fn build(self) -> Result<Tenancy> {
-        let registry = Arc::new(Registry::collect(&self.tables)?);
+        let registry = Arc::new(Registry::collect(&self.tables, self.strict)?);
         let backend = backend::detect(&self.db, self.options).await?;
         let router = Router::shared(
             registry.clone(),
@@ -206,6 +222,7 @@ impl TenancyBuilder {
         if self.install {
             store.install().await?;
         }
+        check_shared_home(&self.db, &*backend, &registry).await;
         Ok(Tenancy::from_state(State {
             db: self.db,
             backend,
@@ -219,5 +236,31 @@ impl TenancyBuilder {
             domains: DomainCache::new(self.domain_ttl),
             epoch: AtomicU64::new(0),
         }))
+    }
+}
+
+/// Warns (`tracing`, target `tenancy`) about registered tables that are not
+/// where they should be: a shared table missing from the shared home, or a
+/// tenant table that also exists there (a table meant per tenant that some
+/// migration put in the shared home). Tenant homes are not read: there may
+/// be thousands.
+async fn check_shared_home(db: &DatabaseConnection, backend: &dyn Backend, registry: &Registry) {
+    let present = match backend.shared_tables(db).await {
+        Ok(present) => present,
+        Err(e) => {
+            tracing::debug!(target: "tenancy", error = %e, "could not list the shared home's tables");
+            return;
+        }
+    };
+    let home = backend.shared_home();
+    for table in registry.tables(Scope::Shared) {
+        if !present.iter().any(|p| p == table) {
+            tracing::warn!(target: "tenancy", table, home, "shared table {table} is registered but missing from the shared home {home}");
+        }
+    }
+    for table in registry.tables(Scope::Tenant) {
+        if present.iter().any(|p| p == table) {
+            tracing::warn!(target: "tenancy", table, home, "tenant table {table} also exists in the shared home {home}: tenant tables belong in tenant homes");
+        }
     }
 }

@@ -55,6 +55,21 @@ pub enum Error {
         /// The offending table reference, as written.
         table: String,
     },
+    /// Returned when a statement names, in table position, a table that is
+    /// neither tenant-scoped nor shared (strict routing, the default). The
+    /// statement is not executed. Fix: derive `TenantScoped` on its entity,
+    /// register it with
+    /// [`TenancyBuilder::table`](crate::TenancyBuilder::table) (a scope, or
+    /// [`Scope::Passthrough`](crate::Scope::Passthrough) to leave it as
+    /// written), or turn strict routing off with
+    /// [`TenancyBuilder::strict`](crate::TenancyBuilder::strict).
+    #[error(
+        "table {table} is not registered: derive TenantScoped on its entity or register it with TenancyBuilder::table"
+    )]
+    UnregisteredTable {
+        /// The table, as written.
+        table: String,
+    },
     /// Returned by [`Tenancy::add_domain`](crate::Tenancy::add_domain) and
     /// [`Tenancy::remove_domain`](crate::Tenancy::remove_domain) when the
     /// input is not a host name. Nothing has been sent to the database.
@@ -106,6 +121,8 @@ pub enum ErrorCode {
     NoTenant,
     /// [`Error::CrossTenantReference`]
     CrossTenantReference,
+    /// [`Error::UnregisteredTable`]
+    UnregisteredTable,
     /// [`Error::InvalidDomain`]
     InvalidDomain,
     /// [`Error::DomainTaken`]
@@ -118,7 +135,7 @@ pub enum ErrorCode {
     Db,
 }
 
-const CODES: [(ErrorCode, &str); 11] = [
+const CODES: [(ErrorCode, &str); 12] = [
     (ErrorCode::Migration, "migration"),
     (ErrorCode::InvalidTenantName, "invalid_tenant_name"),
     (ErrorCode::TenantNotFound, "tenant_not_found"),
@@ -126,6 +143,7 @@ const CODES: [(ErrorCode, &str); 11] = [
     (ErrorCode::TenantSuspended, "tenant_suspended"),
     (ErrorCode::NoTenant, "no_tenant"),
     (ErrorCode::CrossTenantReference, "cross_tenant_reference"),
+    (ErrorCode::UnregisteredTable, "unregistered_table"),
     (ErrorCode::InvalidDomain, "invalid_domain"),
     (ErrorCode::DomainTaken, "domain_taken"),
     (ErrorCode::Config, "config"),
@@ -153,6 +171,7 @@ impl Error {
             Error::TenantSuspended { .. } => ErrorCode::TenantSuspended,
             Error::NoTenant => ErrorCode::NoTenant,
             Error::CrossTenantReference { .. } => ErrorCode::CrossTenantReference,
+            Error::UnregisteredTable { .. } => ErrorCode::UnregisteredTable,
             Error::InvalidDomain { .. } => ErrorCode::InvalidDomain,
             Error::DomainTaken { .. } => ErrorCode::DomainTaken,
             Error::Config(_) => ErrorCode::Config,

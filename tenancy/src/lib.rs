@@ -144,9 +144,9 @@ pub mod __fuzz {
     /// The dialects the fuzzer may pick, by index.
     pub const DIALECTS: [&str; 3] = ["postgres", "mysql", "sqlite"];
 
-    /// A registry of `tenant` and `shared` tables and a route to
-    /// `tenant_home` and `shared_home` (SQLite: tenant tables stay as
-    /// written and `tenant_home` is `main`).
+    /// A registry of `tenant` and `shared` tables (not strict: other
+    /// tables pass through) and a route to `tenant_home` and `shared_home`
+    /// (SQLite: tenant tables are qualified with `main`, the tenant's file).
     #[derive(Debug)]
     pub struct Rewriter {
         registry: Registry,
@@ -172,10 +172,10 @@ pub mod __fuzz {
                     registry.insert(t, scope).map_err(|e| e.to_string())?;
                 }
             }
-            // SQLite leaves tenant tables as written (the pool is the tenant's
-            // file) and qualifies shared ones with the attached schema.
+            // SQLite: the tenant's file is `main` of its pool, the shared
+            // file is attached.
             let route = match dialect {
-                Dialect::Sqlite => Route::tenant_database(dialect, "main", shared_home),
+                Dialect::Sqlite => Route::qualified(dialect, "main", shared_home),
                 _ => Route::qualified(dialect, tenant_home, shared_home),
             };
             Ok(Rewriter { registry, route })
@@ -186,7 +186,7 @@ pub mod __fuzz {
         /// # Errors
         /// When the statement names another tenant's home for a tenant table.
         pub fn rewrite<'s>(&self, sql: &'s str) -> Result<Cow<'s, str>, String> {
-            rewrite(sql, &self.registry, &self.route).map_err(|e| e.0)
+            rewrite(sql, &self.registry, &self.route).map_err(|e| format!("{e:?}"))
         }
     }
 }

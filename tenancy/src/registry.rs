@@ -6,11 +6,17 @@ use crate::error::{Error, Result};
 
 /// Where an entity's table lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Scope {
     /// One table per tenant, in the tenant's home.
     Tenant,
     /// One table for everyone, in the shared home.
     Shared,
+    /// Left exactly as written, wherever the connection's session finds it
+    /// (an explicit opt-out of strict routing for one table, e.g. a view or
+    /// a table the database resolves itself). Register with
+    /// [`TenancyBuilder::table`](crate::TenancyBuilder::table).
+    Passthrough,
 }
 
 /// Implemented by `#[derive(TenantScoped)]`: the entity's table and scope.
@@ -65,13 +71,18 @@ pub(crate) struct Registry {
     exact: HashMap<Box<str>, Scope>,
     folded: HashMap<Box<str>, Scope>,
     max_len: usize,
+    /// Whether a table in none of the maps is refused (strict routing).
+    strict: bool,
 }
 
 impl Registry {
     /// All entities registered with `#[derive(TenantScoped)]` in the binary,
     /// the library's own tables, and `extra`.
-    pub(crate) fn collect(extra: &[(String, Scope)]) -> Result<Self> {
-        let mut registry = Registry::default();
+    pub(crate) fn collect(extra: &[(String, Scope)], strict: bool) -> Result<Self> {
+        let mut registry = Registry {
+            strict,
+            ..Registry::default()
+        };
         registry.insert(TENANTS_TABLE, Scope::Shared)?;
         registry.insert(DOMAINS_TABLE, Scope::Shared)?;
         for reg in inventory::iter::<Registration> {
@@ -126,21 +137,39 @@ impl Registry {
             .and_then(|lower| self.folded.get(lower).copied())
     }
 
-    /// The registered tenant-scoped tables, sorted.
-    pub(crate) fn tenant_tables(&self) -> Vec<&str> {
+    /// Whether tables that are not registered are refused.
+    pub(crate) fn is_strict(&self) -> bool {
+        self.strict
+    }
+
+    /// The registered tables of `scope`, sorted.
+    pub(crate) fn tables(&self, scope: Scope) -> Vec<&str> {
         let mut tables: Vec<&str> = self
             .exact
             .iter()
-            .filter(|(_, s)| **s == Scope::Tenant)
+            .filter(|(_, s)| **s == scope)
             .map(|(t, _)| &**t)
             .collect();
         tables.sort_unstable();
         tables
     }
 
+    /// The registered tenant-scoped tables, sorted.
+    pub(crate) fn tenant_tables(&self) -> Vec<&str> {
+        self.tables(Scope::Tenant)
+    }
+
     #[cfg(test)]
     pub(crate) fn from_pairs(pairs: &[(&str, Scope)]) -> Self {
-        let mut registry = Registry::default();
+        Self::from_pairs_strict(pairs, false)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn from_pairs_strict(pairs: &[(&str, Scope)], strict: bool) -> Self {
+        let mut registry = Registry {
+            strict,
+            ..Registry::default()
+        };
         for (t, s) in pairs {
             registry
                 .insert(t, *s)

@@ -204,7 +204,7 @@ behaviours! {
             let routed = a.routed_sql(sql).expect("routes");
             let expect = Expect {
                 kind,
-                tenant_home: (kind != Kind::Sqlite).then_some(a.home()),
+                tenant_home: Some(if kind == Kind::Sqlite { "main" } else { a.home() }),
                 shared_home: &shared_home,
                 tenant_tables: &["posts", "comments", "tags"],
                 shared_tables: &["plans"],

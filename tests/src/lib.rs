@@ -19,6 +19,7 @@ pub mod migrations;
 pub mod oracle;
 pub mod pgbouncer;
 pub mod soak;
+pub mod strict;
 
 use std::{
     sync::{

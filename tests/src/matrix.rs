@@ -134,7 +134,11 @@ pub fn check_oracle(cx: &Ctx) {
         let home = cx.fx.tenancy.home_of(&tenant).expect("valid tenant");
         let expect = Expect {
             kind,
-            tenant_home: (kind != Kind::Sqlite).then_some(home.as_str()),
+            tenant_home: Some(if kind == Kind::Sqlite {
+                "main"
+            } else {
+                home.as_str()
+            }),
             shared_home: &shared_home,
             tenant_tables: &["posts", "comments", "tags"],
             shared_tables: &["plans", "tenancy_tenants"],

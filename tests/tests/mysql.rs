@@ -3,3 +3,4 @@
 tenancy_tests::leak_matrix!(MySql);
 tenancy_tests::behaviour_tests!(MySql);
 tenancy_tests::migration_tests!(MySql);
+tenancy_tests::strict_tests!(MySql);

@@ -88,6 +88,9 @@ pub(crate) trait Backend: migrate::Migrate + Send + Sync + fmt::Debug {
     /// How many tables the home holds (a statement that must reach it).
     async fn table_count(&self, db: &DatabaseConnection, home: &str) -> Result<u64>;
 
+    /// The names of the tables and views in the shared home.
+    async fn shared_tables(&self, db: &DatabaseConnection) -> Result<Vec<String>>;
+
     /// Serializes installations of the library's tables inside `txn`
     /// (PostgreSQL: concurrent `CREATE TABLE IF NOT EXISTS` can collide).
     async fn lock_install(&self, _txn: &DatabaseTransaction) -> Result<()> {
@@ -110,6 +113,19 @@ pub(crate) async fn count(db: &DatabaseConnection, stmt: sea_orm::Statement) -> 
         .ok_or_else(|| sea_orm::DbErr::RecordNotFound("count".to_owned()))?;
     let n: i64 = row.try_get_by_index(0)?;
     Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// The first column of every row `stmt` returns, as strings.
+pub(crate) async fn names(
+    db: &DatabaseConnection,
+    stmt: sea_orm::Statement,
+) -> Result<Vec<String>> {
+    use sea_orm::ConnectionTrait;
+    let rows = db.query_all_raw(stmt).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| r.try_get_by_index::<String>(0).ok())
+        .collect())
 }
 
 /// A sqlx error from a pool this crate opens, as the `DbErr` SeaORM gives.

@@ -99,6 +99,15 @@ impl Backend for MySql {
         Ok(db.query_one_raw(stmt).await?.is_some())
     }
 
+    async fn shared_tables(&self, db: &DatabaseConnection) -> Result<Vec<String>> {
+        let stmt = Statement::from_sql_and_values(
+            DbBackend::MySql,
+            "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = ?",
+            [self.shared_database.clone().into()],
+        );
+        super::names(db, stmt).await
+    }
+
     async fn table_count(&self, db: &DatabaseConnection, home: &str) -> Result<u64> {
         let stmt = Statement::from_sql_and_values(
             DbBackend::MySql,

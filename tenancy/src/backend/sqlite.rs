@@ -150,7 +150,7 @@ impl Sqlite {
 #[async_trait::async_trait]
 impl Backend for Sqlite {
     fn route(&self, _home: &str) -> Route {
-        Route::tenant_database(Dialect::Sqlite, "main", SHARED)
+        Route::qualified(Dialect::Sqlite, "main", SHARED)
     }
 
     fn shared_home(&self) -> &str {
@@ -215,6 +215,14 @@ impl Backend for Sqlite {
         tokio::fs::try_exists(self.file(home))
             .await
             .map_err(|e| io_err("cannot read", &self.dir, e))
+    }
+
+    async fn shared_tables(&self, db: &DatabaseConnection) -> Result<Vec<String>> {
+        let stmt = Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT name FROM main.sqlite_master WHERE type IN ('table', 'view')",
+        );
+        super::names(db, stmt).await
     }
 
     async fn table_count(&self, _db: &DatabaseConnection, home: &str) -> Result<u64> {

@@ -7,7 +7,7 @@ use sea_orm::{DbBackend, DbErr, Statement};
 use crate::{
     error::Error,
     registry::Registry,
-    rewrite::{CrossTenant, Route, rewrite},
+    rewrite::{Refused, Route, rewrite},
     tenant_id::TenantId,
 };
 
@@ -72,15 +72,17 @@ impl Router {
 
     /// The SQL to send for `sql`.
     pub(crate) fn sql<'a>(&self, sql: &'a str) -> Result<Cow<'a, str>, Error> {
-        let routed = rewrite(sql, &self.registry, &self.route).map_err(|CrossTenant(table)| {
-            Error::CrossTenantReference {
-                tenant: self
-                    .tenant
-                    .as_ref()
-                    .map_or_else(|| "(shared)".to_owned(), ToString::to_string),
-                table,
-            }
-        })?;
+        let routed =
+            rewrite(sql, &self.registry, &self.route).map_err(|refused| match refused {
+                Refused::CrossTenant(table) => Error::CrossTenantReference {
+                    tenant: self
+                        .tenant
+                        .as_ref()
+                        .map_or_else(|| "(shared)".to_owned(), ToString::to_string),
+                    table,
+                },
+                Refused::Unregistered(table) => Error::UnregisteredTable { table },
+            })?;
         tracing::debug!(target: "tenancy::statement", tenant = self.tenant.as_ref().map(TenantId::as_str), sql = %routed);
         if let Some(counter) = &self.statements {
             counter.increment(1);

@@ -44,6 +44,26 @@ pub(super) enum Kw {
     Modifier,
     /// Keywords that end a `FROM` list.
     EndList,
+    /// `WITH`: common table expressions follow.
+    With,
+    /// `RECURSIVE`, after `WITH`.
+    Recursive,
+    /// `VIEW` (`CREATE [MATERIALIZED] VIEW v`, `DROP VIEW v`).
+    View,
+    /// `SEQUENCE`.
+    Sequence,
+    /// `TRIGGER`.
+    Trigger,
+    /// `DESCRIBE`, `DESC` (MySQL, first in a statement).
+    Describe,
+    /// `ANALYZE`, `ANALYSE` (PostgreSQL, first in a statement).
+    Analyze,
+    /// `TABLES` (MySQL `LOCK TABLES t READ, u WRITE`).
+    Tables,
+    /// `LIKE` (`CREATE TABLE t (LIKE s)`, MySQL `CREATE TABLE t LIKE s`).
+    Like,
+    /// `LATERAL`, which precedes a subquery or a function.
+    Lateral,
 }
 
 /// A word's bytes packed into an integer, ASCII letters folded to upper
@@ -125,6 +145,23 @@ pub(super) fn keyword(word: &[u8]) -> Kw {
     const HIGH_PRIORITY: u128 = pack(b"HIGH_PRIORITY");
     const DELAYED: u128 = pack(b"DELAYED");
     const QUICK: u128 = pack(b"QUICK");
+    const CONCURRENTLY: u128 = pack(b"CONCURRENTLY");
+    const VERBOSE: u128 = pack(b"VERBOSE");
+    const DUPLICATE: u128 = pack(b"DUPLICATE");
+    const OUTFILE: u128 = pack(b"OUTFILE");
+    const DUMPFILE: u128 = pack(b"DUMPFILE");
+    const WITH: u128 = pack(b"WITH");
+    const RECURSIVE: u128 = pack(b"RECURSIVE");
+    const VIEW: u128 = pack(b"VIEW");
+    const SEQUENCE: u128 = pack(b"SEQUENCE");
+    const TRIGGER: u128 = pack(b"TRIGGER");
+    const DESCRIBE: u128 = pack(b"DESCRIBE");
+    const DESC: u128 = pack(b"DESC");
+    const ANALYZE: u128 = pack(b"ANALYZE");
+    const ANALYSE: u128 = pack(b"ANALYSE");
+    const TABLES: u128 = pack(b"TABLES");
+    const LIKE: u128 = pack(b"LIKE");
+    const LATERAL: u128 = pack(b"LATERAL");
     if word.len() < 2 || word.len() > 16 {
         return Kw::Other;
     }
@@ -161,10 +198,22 @@ pub(super) fn keyword(word: &[u8]) -> Kw {
         FOREIGN => Kw::Foreign,
         EXTRACT | SUBSTRING | SUBSTR | TRIM | OVERLAY | POSITION => Kw::FromFn,
         STRAIGHT_JOIN => Kw::StraightJoin,
-        IGNORE | LOW_PRIORITY | HIGH_PRIORITY | DELAYED | QUICK => Kw::Modifier,
+        IGNORE | LOW_PRIORITY | HIGH_PRIORITY | DELAYED | QUICK | CONCURRENTLY | VERBOSE => {
+            Kw::Modifier
+        }
+        WITH => Kw::With,
+        RECURSIVE => Kw::Recursive,
+        VIEW => Kw::View,
+        SEQUENCE => Kw::Sequence,
+        TRIGGER => Kw::Trigger,
+        DESCRIBE | DESC => Kw::Describe,
+        ANALYZE | ANALYSE => Kw::Analyze,
+        TABLES => Kw::Tables,
+        LIKE => Kw::Like,
+        LATERAL => Kw::Lateral,
         WHERE | GROUP | ORDER | HAVING | LIMIT | OFFSET | UNION | EXCEPT | INTERSECT | SET
         | RETURNING | VALUES | WINDOW | FETCH | INNER | LEFT | RIGHT | FULL | CROSS | NATURAL
-        | CASCADE | RESTRICT | LOCK => Kw::EndList,
+        | CASCADE | RESTRICT | LOCK | DUPLICATE | OUTFILE | DUMPFILE => Kw::EndList,
         _ => Kw::Other,
     }
 }

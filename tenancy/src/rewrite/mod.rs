@@ -47,18 +47,6 @@ impl Route {
         }
     }
 
-    /// Tenant tables left as written in `tenant_home` (the connection is the
-    /// tenant's own database, e.g. `main` of a SQLite file), shared tables
-    /// qualified with `shared_home`.
-    pub(crate) fn tenant_database(dialect: Dialect, tenant_home: &str, shared_home: &str) -> Self {
-        Route {
-            dialect,
-            tenant_prefix: None,
-            tenant_home: tenant_home.into(),
-            shared_prefix: Some(prefix(dialect, shared_home)),
-        }
-    }
-
     /// The library's own statements on the shared pool: no tenant home,
     /// shared tables qualified with `shared_home` when given.
     pub(crate) fn shared(dialect: Dialect, shared_home: Option<&str>) -> Self {
@@ -76,22 +64,29 @@ fn prefix(dialect: Dialect, home: &str) -> Box<str> {
     format!("{}.", dialect.quote(home)).into_boxed_str()
 }
 
-/// A table reference the route refuses: a tenant table qualified with a home
-/// that is not the route's tenant.
+/// A table reference the route refuses; the statement is not sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CrossTenant(pub(crate) String);
+pub(crate) enum Refused {
+    /// A tenant table qualified with a home that is not the route's tenant.
+    CrossTenant(String),
+    /// A table in none of the registry's scopes (strict routing).
+    Unregistered(String),
+}
 
 /// Rewrites `sql` for `route`.
 ///
 /// # Errors
-/// [`CrossTenant`] when the statement spells out another home for a tenant table.
+/// [`Refused`] when the statement spells out another home for a tenant
+/// table, or (strict routing) names a table the registry does not know.
 pub(crate) fn rewrite<'s>(
     sql: &'s str,
     registry: &Registry,
     route: &Route,
-) -> Result<Cow<'s, str>, CrossTenant> {
+) -> Result<Cow<'s, str>, Refused> {
     Rewriter::new(sql, registry, route).finish()
 }
 
+#[cfg(test)]
+mod strict_tests;
 #[cfg(test)]
 mod tests;

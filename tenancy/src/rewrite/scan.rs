@@ -21,6 +21,9 @@ pub(super) struct Scanner<'s> {
     pub(super) b: &'s [u8],
     pub(super) i: usize,
     dialect: Dialect,
+    /// Inside a MySQL executable comment (`/*! ... */`), whose text the
+    /// server runs: it is tokenized like the rest, its `*/` skipped.
+    executable: bool,
 }
 
 fn is_word_start(c: u8) -> bool {
@@ -33,7 +36,12 @@ fn is_word_byte(c: u8) -> bool {
 
 impl<'s> Scanner<'s> {
     pub(super) fn new(b: &'s [u8], dialect: Dialect) -> Self {
-        Scanner { b, i: 0, dialect }
+        Scanner {
+            b,
+            i: 0,
+            dialect,
+            executable: false,
+        }
     }
 
     fn at(&self, i: usize) -> u8 {
@@ -125,6 +133,23 @@ impl<'s> Scanner<'s> {
                     self.i = self.skip_line(start);
                 }
                 b'#' if mysql => self.i = self.skip_line(start),
+                // MySQL runs `/*!NNNNN ... */` (and MariaDB `/*M!NNNNN ... */`).
+                b'/' if mysql
+                    && self.at(start + 1) == b'*'
+                    && (self.at(start + 2) == b'!'
+                        || (self.at(start + 2) == b'M' && self.at(start + 3) == b'!')) =>
+                {
+                    let mut j = start + if self.at(start + 2) == b'!' { 3 } else { 4 };
+                    while self.at(j).is_ascii_digit() {
+                        j += 1;
+                    }
+                    self.i = j;
+                    self.executable = true;
+                }
+                b'*' if self.executable && self.at(start + 1) == b'/' => {
+                    self.i += 2;
+                    self.executable = false;
+                }
                 b'/' if self.at(start + 1) == b'*' => {
                     self.i = self.skip_block_comment(start + 2);
                 }

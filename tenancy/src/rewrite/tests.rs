@@ -20,7 +20,7 @@ fn my() -> Route {
 }
 
 fn lite() -> Route {
-    Route::tenant_database(Dialect::Sqlite, "main", "shared")
+    Route::qualified(Dialect::Sqlite, "main", "shared")
 }
 
 #[track_caller]
@@ -51,7 +51,7 @@ fn select_and_join() {
     check(
         &lite(),
         r#"SELECT "posts"."id" FROM "posts" LEFT JOIN "plans" ON 1 = 1"#,
-        r#"SELECT "posts"."id" FROM "posts" LEFT JOIN "shared"."plans" ON 1 = 1"#,
+        r#"SELECT "posts"."id" FROM "main"."posts" LEFT JOIN "shared"."plans" ON 1 = 1"#,
     );
 }
 
@@ -68,8 +68,8 @@ fn unregistered_and_unchanged_statements_are_borrowed() {
     }
     check(
         &lite(),
-        r#"SELECT * FROM "posts""#,
-        r#"SELECT * FROM "posts""#,
+        r#"SELECT * FROM "main"."posts""#,
+        r#"SELECT * FROM "main"."posts""#,
     );
 }
 
@@ -253,7 +253,7 @@ fn ddl() {
     check(
         &lite(),
         r#"CREATE INDEX "i" ON "plans" ("id")"#,
-        r#"CREATE INDEX "i" ON "plans" ("id")"#,
+        r#"CREATE INDEX "shared"."i" ON "plans" ("id")"#,
     );
 }
 
@@ -307,21 +307,33 @@ fn sqlite_drops_foreign_keys_into_the_shared_file() {
     check(
         &lite(),
         r#"CREATE TABLE "posts" ( "id" integer NOT NULL PRIMARY KEY, "plan_id" integer NOT NULL, CONSTRAINT "fk-posts-plan" FOREIGN KEY ("plan_id") REFERENCES "plans" ("id") ON DELETE CASCADE, FOREIGN KEY ("id") REFERENCES "comments" ("id") )"#,
-        r#"CREATE TABLE "posts" ( "id" integer NOT NULL PRIMARY KEY, "plan_id" integer NOT NULL, FOREIGN KEY ("id") REFERENCES "comments" ("id") )"#,
+        r#"CREATE TABLE "main"."posts" ( "id" integer NOT NULL PRIMARY KEY, "plan_id" integer NOT NULL, FOREIGN KEY ("id") REFERENCES "comments" ("id") )"#,
     );
     check(
         &lite(),
         r#"CREATE TABLE posts (id integer, plan_id integer REFERENCES plans (id) ON DELETE CASCADE, title text)"#,
-        r#"CREATE TABLE posts (id integer, plan_id integer , title text)"#,
+        r#"CREATE TABLE "main".posts (id integer, plan_id integer , title text)"#,
     );
     check(
         &lite(),
         r#"CREATE TABLE posts (id integer, FOREIGN KEY (id) REFERENCES plans (id))"#,
-        r#"CREATE TABLE posts (id integer)"#,
+        r#"CREATE TABLE "main".posts (id integer)"#,
     );
     // Foreign keys between tenant tables stay; other dialects keep them all.
-    let same = r#"CREATE TABLE "comments" ( "post_id" integer, FOREIGN KEY ("post_id") REFERENCES "posts" ("id") )"#;
-    check(&lite(), same, same);
+    check(
+        &lite(),
+        r#"CREATE TABLE "comments" ( "post_id" integer, FOREIGN KEY ("post_id") REFERENCES "posts" ("id") )"#,
+        r#"CREATE TABLE "main"."comments" ( "post_id" integer, FOREIGN KEY ("post_id") REFERENCES "posts" ("id") )"#,
+    );
+    // A shared table created through a tenant keeps its foreign keys to
+    // other shared tables: they live in the same file.
+    let shared =
+        r#"CREATE TABLE "plans" ( "id" integer, "parent" integer REFERENCES "plans" ("id") )"#;
+    check(
+        &lite(),
+        shared,
+        r#"CREATE TABLE "shared"."plans" ( "id" integer, "parent" integer REFERENCES "plans" ("id") )"#,
+    );
     check(
         &pg(),
         r#"CREATE TABLE posts (plan_id integer, FOREIGN KEY (plan_id) REFERENCES plans (id))"#,
