@@ -293,10 +293,10 @@ async fn isolation(s: Server) {
         ("/api/items".to_owned(), vec![("x-tenant", a.as_str())]),
         ("/api/items".to_owned(), vec![("host", host_a.as_str())]),
         (format!("/tenant/{a}/api/items"), vec![]),
-        // The path wins over the header.
+        // Two resolvers that agree.
         (
             format!("/tenant/{a}/api/items"),
-            vec![("x-tenant", b.as_str())],
+            vec![("x-tenant", a.as_str())],
         ),
     ] {
         let (status, body) = s.get(&path, &headers).await;
@@ -313,11 +313,27 @@ async fn isolation(s: Server) {
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
         assert_eq!(titles(&body), ["b by path"], "{path} {headers:?}");
     }
-    // The header wins over the subdomain.
-    let (_, body) = s
-        .get("/api/items", &[("x-tenant", &b), ("host", &host_a)])
-        .await;
-    assert_eq!(titles(&body), ["b by path"]);
+    // Two resolvers that disagree, or a repeated header: refused, never
+    // first-wins.
+    let path_a = format!("/tenant/{a}/api/items");
+    for (path, headers) in [
+        (
+            "/api/items",
+            vec![("x-tenant", b.as_str()), ("host", host_a.as_str())],
+        ),
+        (path_a.as_str(), vec![("x-tenant", b.as_str())]),
+        (
+            "/api/items",
+            vec![("x-tenant", a.as_str()), ("x-tenant", b.as_str())],
+        ),
+    ] {
+        let (status, body) = s.get(path, &headers).await;
+        assert_eq!(
+            (status, code(&body).as_str()),
+            (StatusCode::BAD_REQUEST, "ambiguous_tenant"),
+            "{path} {headers:?}"
+        );
+    }
 }
 
 /// Create, read, replace, delete; another tenant's ids are not found; bad
