@@ -39,9 +39,9 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
+use hyper::server::conn::http1;
 use hyper_util::{
-    rt::{TokioExecutor, TokioIo, TokioTimer},
-    server::conn::auto,
+    rt::{TokioIo, TokioTimer},
     service::TowerToHyperService,
 };
 use sea_orm::{Database, DbBackend};
@@ -264,8 +264,9 @@ async fn timeout(
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then lets the
-/// open connections finish their requests. A client that takes longer than
+/// Serves `app` over HTTP/1.1 on `listener` until `shutdown` completes,
+/// then lets the open connections finish their requests. A client that
+/// takes longer than
 /// [`Config::header_timeout`] to send its request line and headers is
 /// disconnected (`axum::serve` has no such limit).
 ///
@@ -296,13 +297,11 @@ pub async fn serve(
         let header_timeout = app.header_timeout;
         let mut closed = closed.clone();
         connections.spawn(async move {
-            let mut builder = auto::Builder::new(TokioExecutor::new());
-            builder
-                .http1()
+            let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout);
-            builder.http2().timer(TokioTimer::new());
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
             let mut conn = std::pin::pin!(conn);
             tokio::select! {
                 result = conn.as_mut() => {
