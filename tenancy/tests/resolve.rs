@@ -381,6 +381,548 @@ async fn twenty_concurrent_first_requests_create_the_tenant_once() {
     assert!(!s.tenancy.home_exists("bad_name").await.expect("no home"));
 }
 
+/// Request headers, repeats allowed.
+type Headers<'a> = &'a [(&'a str, &'a str)];
+
+/// A request built from a URI and headers, repeats allowed.
+fn raw_req(method: http::Method, uri: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut req = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.body(Body::empty()).expect("request")
+}
+
+fn assert_refused(got: (StatusCode, String), status: StatusCode, code: &str, case: &str) {
+    assert_eq!(
+        (got.0, error_code(&got.1).as_str()),
+        (status, code),
+        "{case}"
+    );
+}
+
+#[tokio::test]
+async fn repeated_tenant_and_host_headers_are_ambiguous() {
+    let s = setup().await;
+    let app = app(full_layer(&s.tenancy));
+    let cases: [(&str, &[(&str, &str)]); 4] = [
+        (
+            "two tenant headers",
+            &[("x-tenant", "acme"), ("x-tenant", "globex")],
+        ),
+        (
+            "the same tenant twice",
+            &[("x-tenant", "acme"), ("x-tenant", "acme")],
+        ),
+        (
+            "two hosts",
+            &[("host", "acme.example.com"), ("host", "globex.example.com")],
+        ),
+        (
+            "two hosts, one tenant header",
+            &[
+                ("x-tenant", "acme"),
+                ("host", "acme.example.com"),
+                ("host", "evil.test"),
+            ],
+        ),
+    ];
+    for (case, headers) in cases {
+        let got = call(&app, raw_req(http::Method::GET, "/whoami", headers)).await;
+        assert_refused(got, StatusCode::BAD_REQUEST, "ambiguous_tenant", case);
+    }
+}
+
+#[tokio::test]
+async fn resolvers_that_disagree_are_ambiguous_and_agreeing_ones_resolve() {
+    let s = setup().await;
+    s.tenancy
+        .add_domain("shop.acme.test", "acme")
+        .await
+        .expect("add");
+    let routes = Router::new().route("/whoami", get(whoami));
+    let wrapped = tower::Layer::layer(&full_layer(&s.tenancy), routes);
+    let refused: [(&str, &str, Headers<'_>); 4] = [
+        (
+            "path and header",
+            "/t/acme/whoami",
+            &[("x-tenant", "globex")],
+        ),
+        (
+            "path and subdomain",
+            "/t/acme/whoami",
+            &[("host", "globex.example.com")],
+        ),
+        (
+            "header and subdomain",
+            "/whoami",
+            &[("x-tenant", "globex"), ("host", "acme.example.com")],
+        ),
+        (
+            "header and custom domain",
+            "/whoami",
+            &[("x-tenant", "globex"), ("host", "shop.acme.test")],
+        ),
+    ];
+    for (case, uri, headers) in refused {
+        let got = call(&wrapped, raw_req(http::Method::GET, uri, headers)).await;
+        assert_refused(got, StatusCode::BAD_REQUEST, "ambiguous_tenant", case);
+    }
+    let agreeing: [(&str, &[(&str, &str)]); 3] = [
+        ("/t/acme/whoami", &[("x-tenant", "acme")]),
+        (
+            "/whoami",
+            &[("x-tenant", "acme"), ("host", "acme.example.com")],
+        ),
+        (
+            "/t/acme/whoami",
+            &[("x-tenant", "acme"), ("host", "shop.acme.test")],
+        ),
+    ];
+    for (uri, headers) in agreeing {
+        let (status, body) = call(&wrapped, raw_req(http::Method::GET, uri, headers)).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::OK, "acme|acme|acme item"),
+            "{uri} {headers:?}"
+        );
+    }
+    // A resolver of your own that says "admin" disagrees with one naming a tenant.
+    let admin_or_tenant = app(TenantLayer::new(s.tenancy.clone())
+        .resolver(|parts: &Parts| {
+            let admin = parts.headers.contains_key("x-admin");
+            async move {
+                if admin {
+                    Resolution::Admin
+                } else {
+                    Resolution::Next
+                }
+            }
+        })
+        .header("x-tenant"));
+    let got = call(
+        &admin_or_tenant,
+        get_req("/whoami", &[("x-admin", "1"), ("x-tenant", "acme")]),
+    )
+    .await;
+    assert_refused(
+        got,
+        StatusCode::BAD_REQUEST,
+        "ambiguous_tenant",
+        "admin and a tenant",
+    );
+    let (status, body) = call(&admin_or_tenant, get_req("/whoami", &[("x-admin", "1")])).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "Admin|-|-"));
+}
+
+#[tokio::test]
+async fn an_absolute_form_target_must_agree_with_host() {
+    let s = setup().await;
+    let app = app(full_layer(&s.tenancy));
+    let got = call(
+        &app,
+        raw_req(
+            http::Method::GET,
+            "http://globex.example.com/whoami",
+            &[("host", "acme.example.com")],
+        ),
+    )
+    .await;
+    assert_refused(
+        got,
+        StatusCode::BAD_REQUEST,
+        "ambiguous_tenant",
+        "authority vs host",
+    );
+    // The admin host behind a disagreeing authority is no way around it.
+    let got = call(
+        &app,
+        raw_req(
+            http::Method::GET,
+            "http://acme.example.com/whoami",
+            &[("host", "admin.example.com")],
+        ),
+    )
+    .await;
+    assert_refused(
+        got,
+        StatusCode::BAD_REQUEST,
+        "ambiguous_tenant",
+        "authority vs admin host",
+    );
+    for (uri, headers) in [
+        (
+            "http://ACME.example.com:8080/whoami",
+            vec![("host", "acme.example.com")],
+        ),
+        ("http://acme.example.com/whoami", vec![]),
+    ] {
+        let (status, body) = call(&app, raw_req(http::Method::GET, uri, &headers)).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::OK, "acme|acme|acme item"),
+            "{uri}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_trusted_host_header_replaces_host() {
+    let s = setup().await;
+    let app = app(full_layer(&s.tenancy).trusted_host_header("x-forwarded-host"));
+    let forwarded = [
+        ("host", "internal:8080"),
+        ("x-forwarded-host", "globex.example.com"),
+    ];
+    let (status, body) = call(&app, get_req("/whoami", &forwarded)).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, "globex|globex|globex item")
+    );
+    // Host no longer counts, nor does an authority that disagrees with it.
+    let (status, body) = call(
+        &app,
+        raw_req(
+            http::Method::GET,
+            "http://acme.example.com/whoami",
+            &forwarded,
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, "globex|globex|globex item")
+    );
+    let got = call(&app, get_req("/whoami", &[("host", "acme.example.com")])).await;
+    assert_refused(
+        got,
+        StatusCode::BAD_REQUEST,
+        "tenant_required",
+        "no forwarded host",
+    );
+    let (status, body) = call(
+        &app,
+        get_req("/whoami", &[("x-forwarded-host", "admin.example.com")]),
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "Admin|-|-"));
+    let cases: [(&str, &[(&str, &str)]); 2] = [
+        (
+            "a list",
+            &[("x-forwarded-host", "acme.example.com, globex.example.com")],
+        ),
+        (
+            "repeated",
+            &[
+                ("x-forwarded-host", "acme.example.com"),
+                ("x-forwarded-host", "acme.example.com"),
+            ],
+        ),
+    ];
+    for (case, headers) in cases {
+        let got = call(&app, raw_req(http::Method::GET, "/whoami", headers)).await;
+        assert_refused(got, StatusCode::BAD_REQUEST, "ambiguous_tenant", case);
+    }
+}
+
+/// Hostile request shapes beyond one `Host`: every ambiguous combination
+/// of two host or tenant sources is refused with 400, runs no statement,
+/// and never reaches a tenant.
+#[tokio::test]
+async fn hostile_combinations_are_refused() {
+    let s = setup().await;
+    let routes = Router::new().route("/whoami", get(whoami));
+    let app = tower::Layer::layer(&full_layer(&s.tenancy), routes);
+    let hosts = [
+        "acme.example.com",
+        "globex.example.com",
+        "admin.example.com",
+        "ACME.example.com.",
+    ];
+    let mut checked = 0;
+    for first in hosts {
+        for second in hosts {
+            if first
+                .trim_end_matches('.')
+                .eq_ignore_ascii_case(second.trim_end_matches('.'))
+            {
+                continue;
+            }
+            let requests = [
+                raw_req(
+                    http::Method::GET,
+                    "/whoami",
+                    &[("host", first), ("host", second)],
+                ),
+                raw_req(
+                    http::Method::GET,
+                    &format!("http://{first}/whoami"),
+                    &[("host", second)],
+                ),
+            ];
+            for req in requests {
+                let got = call(&app, req).await;
+                assert_refused(
+                    got,
+                    StatusCode::BAD_REQUEST,
+                    "ambiguous_tenant",
+                    &format!("{first} / {second}"),
+                );
+                checked += 1;
+            }
+        }
+    }
+    for (path, header) in [("/t/acme/whoami", "globex"), ("/t/globex/whoami", "acme")] {
+        for method in [
+            http::Method::GET,
+            http::Method::POST,
+            http::Method::HEAD,
+            http::Method::OPTIONS,
+        ] {
+            let req = raw_req(method.clone(), path, &[("x-tenant", header)]);
+            let (status, body) = call(&app, req).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {path} {header}");
+            if method != http::Method::HEAD {
+                assert_eq!(error_code(&body), "ambiguous_tenant");
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 28);
+    assert!(s.statements.lock().expect("lock").is_empty());
+}
+
+/// The token of the request, if it has one of the form `Bearer tok-NAME`.
+fn bearer_hook(parts: &Parts, tenant: &tenancy::TenantId) -> impl Future<Output = Access> + use<> {
+    let token = parts
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer tok-"))
+        .map(str::to_owned);
+    let tenant = tenant.to_string();
+    async move {
+        match token {
+            None => Access::Unauthorized,
+            Some(t) if t == tenant => Access::Allow,
+            Some(_) => Access::Forbidden,
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_authorization_hook_keeps_each_token_to_its_tenant() {
+    let s = setup().await;
+    let app = app(full_layer(&s.tenancy).authorize(bearer_hook));
+    let (status, body) = call(
+        &app,
+        get_req(
+            "/whoami",
+            &[("x-tenant", "acme"), ("authorization", "Bearer tok-acme")],
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, "acme|acme|acme item")
+    );
+    // The same token, another tenant by header, subdomain or path.
+    let routes = Router::new().route("/whoami", get(whoami));
+    let wrapped = tower::Layer::layer(&full_layer(&s.tenancy).authorize(bearer_hook), routes);
+    for (uri, headers) in [
+        ("/whoami", vec![("x-tenant", "globex")]),
+        ("/whoami", vec![("host", "globex.example.com")]),
+        ("/t/globex/whoami", vec![]),
+    ] {
+        let mut headers = headers.clone();
+        headers.push(("authorization", "Bearer tok-acme"));
+        let got = call(&wrapped, get_req(uri, &headers)).await;
+        assert_refused(got, StatusCode::FORBIDDEN, "forbidden", uri);
+    }
+    let got = call(&app, get_req("/whoami", &[("x-tenant", "globex")])).await;
+    assert_refused(got, StatusCode::UNAUTHORIZED, "unauthorized", "no token");
+    // Asked before the registry: an unknown tenant is not told apart.
+    let got = call(&app, get_req("/whoami", &[("x-tenant", "nobody")])).await;
+    assert_refused(
+        got,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "unknown tenant",
+    );
+    // Requests without a tenant are not asked.
+    let (status, _) = call(&app, get_req("/whoami", &[("host", "admin.example.com")])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        s.statements
+            .lock()
+            .expect("lock")
+            .iter()
+            .flatten()
+            .all(|t| t == "acme")
+    );
+}
+
+#[tokio::test]
+async fn the_authorization_hook_runs_before_on_demand_creation() {
+    let s = setup().await;
+    let app = app(TenantLayer::new(s.tenancy.clone())
+        .header("x-tenant")
+        .authorize(bearer_hook)
+        .create_on_demand(true));
+    let before = s.created.load(Ordering::SeqCst);
+    for headers in [
+        vec![("x-tenant", "initech")],
+        vec![
+            ("x-tenant", "initech"),
+            ("authorization", "Bearer tok-acme"),
+        ],
+    ] {
+        let (status, _) = call(&app, get_req("/whoami", &headers)).await;
+        assert!(status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN);
+    }
+    assert_eq!(s.created.load(Ordering::SeqCst), before);
+    assert!(!s.tenancy.home_exists("initech").await.expect("home"));
+    let headers = [
+        ("x-tenant", "initech"),
+        ("authorization", "Bearer tok-initech"),
+    ];
+    let (status, _) = call(&app, raw_req(http::Method::GET, "/strict", &headers)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(s.created.load(Ordering::SeqCst), before + 1);
+}
+
+fn on_demand_app(layer: TenantLayer) -> Router {
+    Router::new()
+        .route(
+            "/",
+            get(|Tenant(t): Tenant| async move { t.to_string() })
+                .post(|Tenant(t): Tenant| async move { t.to_string() }),
+        )
+        .layer(layer.header("x-tenant"))
+}
+
+#[tokio::test]
+async fn head_and_options_create_nothing_by_default() {
+    let s = setup().await;
+    let app = on_demand_app(TenantLayer::new(s.tenancy.clone()).create_on_demand(true));
+    for method in [
+        http::Method::HEAD,
+        http::Method::OPTIONS,
+        http::Method::TRACE,
+    ] {
+        let (status, _) = call(
+            &app,
+            raw_req(method.clone(), "/", &[("x-tenant", "initech")]),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method}");
+    }
+    assert!(!s.tenancy.exists("initech").await.expect("exists"));
+    let (status, _) = call(&app, get_req("/", &[("x-tenant", "initech")])).await;
+    assert_eq!(status, StatusCode::OK);
+    // Once it exists, HEAD reaches it.
+    let (status, _) = call(
+        &app,
+        raw_req(http::Method::HEAD, "/", &[("x-tenant", "initech")]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_admission_hook_decides_who_creates() {
+    let s = setup().await;
+    let app = on_demand_app(TenantLayer::new(s.tenancy.clone()).create_on_demand_if(
+        |parts, tenant| {
+            let ok = parts.method == http::Method::POST && tenant.as_str() != "forbidden";
+            async move { ok }
+        },
+    ));
+    let got = call(&app, get_req("/", &[("x-tenant", "initech")])).await;
+    assert_refused(got, StatusCode::NOT_FOUND, "tenant_not_found", "a GET");
+    let got = call(
+        &app,
+        raw_req(http::Method::POST, "/", &[("x-tenant", "forbidden")]),
+    )
+    .await;
+    assert_refused(
+        got,
+        StatusCode::NOT_FOUND,
+        "tenant_not_found",
+        "a refused name",
+    );
+    let (status, body) = call(
+        &app,
+        raw_req(http::Method::POST, "/", &[("x-tenant", "initech")]),
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "initech"));
+    let (status, _) = call(&app, get_req("/", &[("x-tenant", "initech")])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!s.tenancy.exists("forbidden").await.expect("exists"));
+}
+
+#[tokio::test]
+async fn on_demand_creation_is_capped_per_layer() {
+    let s = setup().await;
+    let layer = TenantLayer::new(s.tenancy.clone())
+        .create_on_demand(true)
+        .on_demand_limit(2);
+    let app = on_demand_app(layer.clone());
+    // Another router on a clone of the layer shares the cap.
+    let other = on_demand_app(layer);
+    let before = s.created.load(Ordering::SeqCst);
+    for name in ["one", "two"] {
+        let (status, _) = call(&app, get_req("/", &[("x-tenant", name)])).await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+    }
+    for app in [&app, &other] {
+        let got = call(app, get_req("/", &[("x-tenant", "three")])).await;
+        assert_refused(
+            got,
+            StatusCode::TOO_MANY_REQUESTS,
+            "creation_limit_reached",
+            "three",
+        );
+    }
+    assert_eq!(s.created.load(Ordering::SeqCst) - before, 2);
+    // Existing tenants are not affected.
+    let (status, _) = call(&other, get_req("/", &[("x-tenant", "one")])).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn on_demand_creation_is_rate_limited() {
+    let s = setup().await;
+    let app = on_demand_app(
+        TenantLayer::new(s.tenancy.clone())
+            .create_on_demand(true)
+            .on_demand_rate(1, 2),
+    );
+    for name in ["one", "two"] {
+        let (status, _) = call(&app, get_req("/", &[("x-tenant", name)])).await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+    }
+    let response = app
+        .clone()
+        .oneshot(get_req("/", &[("x-tenant", "three")]))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let got = call(&app, get_req("/", &[("x-tenant", "three")])).await;
+    assert_refused(
+        got,
+        StatusCode::TOO_MANY_REQUESTS,
+        "creation_rate_limited",
+        "three",
+    );
+    assert!(!s.tenancy.exists("three").await.expect("exists"));
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, _) = call(&app, get_req("/", &[("x-tenant", "three")])).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
 /// Hostile `Host` headers: never a 5xx, never a tenant other than one of
 /// ours, never a statement outside the tenants that exist.
 #[tokio::test]

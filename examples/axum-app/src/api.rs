@@ -2,19 +2,76 @@
 
 use axum::{
     Json,
-    extract::{Path, State, rejection::PathRejection},
+    extract::{
+        Path, Query, State,
+        rejection::{PathRejection, QueryRejection},
+    },
     http::{StatusCode, header::LOCATION},
     response::{IntoResponse, Response},
 };
 use futures_util::{StreamExt, stream};
-use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 use serde::{Deserialize, Serialize};
 use tenancy::{
     Tenancy, TenantInfo,
     resolve::{Resolved, Tenant, TenantDb},
 };
 
-use crate::{AppState, error::AppError, item};
+use crate::{AppState, auth::Admin, error::AppError, item};
+
+/// The page size when `limit` is not given.
+pub(crate) const DEFAULT_LIMIT: u64 = 50;
+/// The largest `limit` accepted.
+pub(crate) const MAX_LIMIT: u64 = 100;
+
+/// `?limit=&after=`: at most `limit` entries after the cursor `after`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PageQuery<C> {
+    limit: Option<u64>,
+    after: Option<C>,
+}
+
+impl<C> PageQuery<C> {
+    /// The checked page size and cursor.
+    pub(crate) fn checked(
+        query: Result<Query<Self>, QueryRejection>,
+    ) -> Result<(u64, Option<C>), AppError> {
+        let Query(query) = query?;
+        match query.limit.unwrap_or(DEFAULT_LIMIT) {
+            limit @ 1..=MAX_LIMIT => Ok((limit, query.after)),
+            _ => Err(AppError::QueryRange("limit must be 1 to 100")),
+        }
+    }
+}
+
+/// One page of a list, and the cursor of the next (`null` on the last).
+#[derive(Debug, Serialize)]
+pub(crate) struct Page<T, C> {
+    pub(crate) items: Vec<T>,
+    pub(crate) next_after: Option<C>,
+}
+
+impl<T, C> Page<T, C> {
+    /// The page of `fetched` (up to `limit + 1` entries: one more tells
+    /// there is a next page), its cursor taken by `cursor`.
+    pub(crate) fn of(mut fetched: Vec<T>, limit: u64, cursor: impl Fn(&T) -> C) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let next_after = if fetched.len() > limit {
+            fetched.truncate(limit);
+            fetched.last().map(cursor)
+        } else {
+            None
+        };
+        Page {
+            items: fetched,
+            next_after,
+        }
+    }
+}
 
 /// An extractor of JSON bodies whose rejection is an [`AppError`].
 #[derive(Debug, axum::extract::FromRequest)]
@@ -33,10 +90,13 @@ pub(crate) struct ItemInput {
 impl ItemInput {
     fn validated(self) -> Result<(String, bool), AppError> {
         let title = self.title.trim().to_owned();
-        if title.is_empty() || title.chars().count() > 200 {
+        // Control characters (NUL above all: PostgreSQL refuses it in text,
+        // SQLite would store it) are refused the same on every backend.
+        if title.is_empty() || title.chars().count() > 200 || title.chars().any(char::is_control) {
             return Err(AppError::Invalid {
                 code: "invalid_item",
-                message: "title must be 1 to 200 characters".to_owned(),
+                message: "title must be 1 to 200 characters, none of them control characters"
+                    .to_owned(),
             });
         }
         Ok((title, self.done))
@@ -50,13 +110,20 @@ fn item_id(id: Result<Path<i32>, PathRejection>) -> Result<i32, AppError> {
     }
 }
 
-/// `GET /api/items`: the tenant's items, oldest first.
-pub(crate) async fn list_items(db: TenantDb) -> Result<Json<Vec<item::Model>>, AppError> {
+/// `GET /api/items?limit=&after=`: a page of the tenant's items, oldest
+/// first, after item id `after`.
+pub(crate) async fn list_items(
+    db: TenantDb,
+    query: Result<Query<PageQuery<i32>>, QueryRejection>,
+) -> Result<Json<Page<item::Model, i32>>, AppError> {
+    let (limit, after) = PageQuery::checked(query)?;
     let items = item::Entity::find()
+        .filter(item::Column::Id.gt(after.unwrap_or(0)))
         .order_by_asc(item::Column::Id)
+        .limit(limit + 1)
         .all(&*db)
         .await?;
-    Ok(Json(items))
+    Ok(Json(Page::of(items, limit, |i| i.id)))
 }
 
 /// `POST /api/items`: 201 with the item and its `Location`.
@@ -137,9 +204,17 @@ pub(crate) struct TenantSummary {
     pub(crate) items: Option<u64>,
 }
 
-/// Every registered tenant with its item count, by name.
-pub(crate) async fn summaries(tenancy: &Tenancy) -> Result<Vec<TenantSummary>, AppError> {
-    let tenants = tenancy.list().await?;
+/// A page of the registered tenants, by name after `after`, with their
+/// item counts (counted for the page only).
+pub(crate) async fn summaries(
+    tenancy: &Tenancy,
+    limit: u64,
+    after: Option<&str>,
+) -> Result<Page<TenantSummary, String>, AppError> {
+    let mut tenants = tenancy.list().await?;
+    tenants.retain(|t| after.is_none_or(|after| t.id.as_str() > after));
+    tenants.sort_by(|a, b| a.id.cmp(&b.id));
+    tenants.truncate(usize::try_from(limit + 1).unwrap_or(usize::MAX));
     let mut out: Vec<TenantSummary> = stream::iter(tenants)
         .map(|info: TenantInfo| async move {
             let items = match tenancy.tenant_by_id(info.id.clone()) {
@@ -163,7 +238,7 @@ pub(crate) async fn summaries(tenancy: &Tenancy) -> Result<Vec<TenantSummary>, A
         .collect()
         .await;
     out.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(out)
+    Ok(Page::of(out, limit, |t| t.name.clone()))
 }
 
 /// Tenant management is not served inside a tenant.
@@ -174,13 +249,19 @@ fn platform_only(resolved: &Resolved) -> Result<(), AppError> {
     }
 }
 
-/// `GET /api/tenants`.
+/// `GET /api/tenants?limit=&after=`: a page of tenants, for the
+/// administrator.
 pub(crate) async fn list_tenants(
     State(state): State<AppState>,
     resolved: Resolved,
-) -> Result<Json<Vec<TenantSummary>>, AppError> {
+    _: Admin,
+    query: Result<Query<PageQuery<String>>, QueryRejection>,
+) -> Result<Json<Page<TenantSummary, String>>, AppError> {
     platform_only(&resolved)?;
-    Ok(Json(summaries(&state.tenancy).await?))
+    let (limit, after) = PageQuery::checked(query)?;
+    Ok(Json(
+        summaries(&state.tenancy, limit, after.as_deref()).await?,
+    ))
 }
 
 /// `POST /api/tenants` body.
@@ -190,10 +271,12 @@ pub(crate) struct NewTenant {
     name: String,
 }
 
-/// `POST /api/tenants`: creates and migrates a tenant; 201, 409 or 400.
+/// `POST /api/tenants`: creates and migrates a tenant, for the
+/// administrator; 201, 409 or 400.
 pub(crate) async fn create_tenant(
     State(state): State<AppState>,
     resolved: Resolved,
+    _: Admin,
     Body(input): Body<NewTenant>,
 ) -> Result<Response, AppError> {
     platform_only(&resolved)?;

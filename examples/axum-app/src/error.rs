@@ -2,8 +2,8 @@
 
 use axum::{
     Json,
-    extract::rejection::{JsonRejection, PathRejection},
-    http::StatusCode,
+    extract::rejection::{JsonRejection, PathRejection, QueryRejection},
+    http::{HeaderValue, StatusCode, header::WWW_AUTHENTICATE},
     response::{IntoResponse, Response},
 };
 use sea_orm::DbErr;
@@ -25,6 +25,23 @@ pub enum AppError {
     /// 400 `invalid_id`.
     #[error("bad path: {0}")]
     Path(#[from] PathRejection),
+    /// 400 `invalid_query`: the query string does not parse.
+    #[error("bad query: {0}")]
+    Query(#[from] QueryRejection),
+    /// 400 `invalid_query`: a query parameter is out of range.
+    #[error("{0}")]
+    QueryRange(&'static str),
+    /// 401 `unauthorized` (with `WWW-Authenticate: Bearer`): the route
+    /// needs the administrator's token.
+    #[error("the administrator's bearer token is needed")]
+    Unauthorized,
+    /// 405 `method_not_allowed`.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 408 `request_timeout`: the request (its body included) took longer
+    /// than `APP_REQUEST_TIMEOUT_SECS`.
+    #[error("the request took too long")]
+    Timeout,
     /// 422 `invalid_item` and friends: the body parsed but is not acceptable.
     #[error("{message}")]
     Invalid {
@@ -76,6 +93,27 @@ impl AppError {
                 "invalid_id",
                 "the id must be a positive integer".to_owned(),
             ),
+            AppError::Query(_) => (
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                "the query string is not valid".to_owned(),
+            ),
+            AppError::QueryRange(message) => (
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                (*message).to_owned(),
+            ),
+            AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", self.to_string()),
+            AppError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                self.to_string(),
+            ),
+            AppError::Timeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                self.to_string(),
+            ),
             AppError::Invalid { code, message } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, code, message.clone())
             }
@@ -105,10 +143,27 @@ impl IntoResponse for AppError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        (
+        let mut response = (
             status,
             Json(json!({ "error": { "code": code, "message": message } })),
         )
-            .into_response()
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
     }
+}
+
+/// The router's fallback: 404 `not_found` as JSON.
+pub(crate) async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+/// The router's fallback for a known path and another method: 405
+/// `method_not_allowed` as JSON.
+pub(crate) async fn method_not_allowed() -> AppError {
+    AppError::MethodNotAllowed
 }

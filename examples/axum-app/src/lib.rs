@@ -13,14 +13,15 @@
 //!
 //! | route | tenant | what |
 //! |---|---|---|
-//! | `GET /` | optional | the tenant's dashboard, or the tenant list |
-//! | `GET, POST /api/items` | required | list, create |
+//! | `GET /` | optional | the tenant's dashboard, or the tenant list (admin) |
+//! | `GET, POST /api/items` | required | list (paginated), create |
 //! | `GET, PUT, DELETE /api/items/{id}` | required | read, replace, delete |
-//! | `GET, POST /api/tenants` | none | tenants with item counts; create |
+//! | `GET, POST /api/tenants` | none | tenants with item counts (paginated); create (admin) |
 //! | `GET /health` | ignored | every tenant's health; 503 when one is unhealthy |
 //! | `GET /metrics` | ignored | Prometheus text |
 
 mod api;
+mod auth;
 mod config;
 mod error;
 mod item;
@@ -28,12 +29,27 @@ mod metrics;
 mod migrator;
 mod pages;
 
-use axum::{Router, middleware, routing::get};
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    extract::Request,
+    http::Method,
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use hyper::server::conn::http1;
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    service::TowerToHyperService,
+};
 use sea_orm::{Database, DbBackend};
 use tenancy::{
     HealthOptions, MigrateOptions, OnFailure, Tenancy, Verb,
     resolve::{TenantLayer, health_route},
 };
+use tokio::task::JoinSet;
 
 pub use crate::{
     config::{Config, ConfigError},
@@ -50,6 +66,7 @@ pub(crate) struct AppState {
     pub(crate) create_on_demand: bool,
     /// "PostgreSQL schema", "MySQL database" or "SQLite file".
     pub(crate) home_kind: &'static str,
+    pub(crate) tokens: Arc<auth::Tokens>,
 }
 
 /// Why the app could not start.
@@ -86,6 +103,7 @@ pub enum StartError {
 pub struct App {
     router: Router,
     tenancy: Tenancy,
+    header_timeout: Duration,
 }
 
 impl App {
@@ -149,13 +167,25 @@ pub async fn build(config: &Config) -> Result<App, StartError> {
         domain: config.domain.clone(),
         create_on_demand: config.create_on_demand,
         home_kind,
+        tokens: Arc::new(auth::Tokens::new(config)),
     };
+    if !config.auth_required() {
+        tracing::warn!(
+            "no APP_ADMIN_TOKEN or APP_TENANT_TOKENS: tenant routes are open to anyone \
+             who knows a tenant's name"
+        );
+    }
     let router = router(config, state);
-    Ok(App { router, tenancy })
+    Ok(App {
+        router,
+        tenancy,
+        header_timeout: config.header_timeout,
+    })
 }
 
 fn router(config: &Config, state: AppState) -> Router {
     let tenancy = state.tenancy.clone();
+    let tokens = state.tokens.clone();
     let routes = Router::new()
         .route("/", get(pages::home))
         .route("/api/items", get(api::list_items).post(api::create_item))
@@ -169,17 +199,32 @@ fn router(config: &Config, state: AppState) -> Router {
             "/api/tenants",
             get(api::list_tenants).post(api::create_tenant),
         )
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state);
     let mut layer = TenantLayer::new(tenancy.clone());
     if let Some(host) = &config.admin_host {
         layer = layer.admin_host(host);
     }
-    let layer = layer
+    let mut layer = layer
         .path_prefix("/tenant")
         .header("x-tenant")
         .subdomain_of(&config.domain, ["admin", "api"])
-        .require_tenant(false)
-        .create_on_demand(config.create_on_demand);
+        .require_tenant(false);
+    if config.auth_required() {
+        layer = layer.authorize(move |parts, tenant| {
+            let access = tokens.access(&parts.headers, tenant);
+            std::future::ready(access)
+        });
+    }
+    if config.create_on_demand {
+        layer = layer
+            .create_on_demand_if(|parts, _| {
+                std::future::ready(creates(&parts.method, parts.uri.path()))
+            })
+            .on_demand_limit(config.on_demand_limit)
+            .on_demand_rate(config.on_demand_rate, config.on_demand_rate);
+    }
     // Around the router, not `Router::layer`: the router must see the path
     // with `/tenant/{tenant}` stripped.
     let tenant_app = tower::Layer::layer(&layer, routes);
@@ -191,10 +236,39 @@ fn router(config: &Config, state: AppState) -> Router {
             get(move || std::future::ready(prometheus.render())),
         )
         .fallback_service(tenant_app)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            config.request_timeout,
+            timeout,
+        ))
         .layer(middleware::from_fn(metrics::track))
 }
 
-/// Serves `app` on `listener` until `shutdown` completes.
+/// Whether a request may create its (unknown) tenant on demand: a tenant
+/// route, with a method that is not just looking.
+fn creates(method: &Method, path: &str) -> bool {
+    let route = path == "/" || path == "/api/items" || path.starts_with("/api/items/");
+    route && [Method::GET, Method::POST, Method::PUT, Method::DELETE].contains(method)
+}
+
+/// Answers 408 `request_timeout` when the request (reading its body
+/// included) takes longer than `limit`.
+async fn timeout(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => AppError::Timeout.into_response(),
+    }
+}
+
+/// Serves `app` over HTTP/1.1 on `listener` until `shutdown` completes,
+/// then lets the open connections finish their requests. A client that
+/// takes longer than
+/// [`Config::header_timeout`] to send its request line and headers is
+/// disconnected (`axum::serve` has no such limit).
 ///
 /// # Errors
 /// An I/O error of the listener.
@@ -203,8 +277,51 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
-    axum::serve(listener, app.router())
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let (closing, closed) = tokio::sync::watch::channel(());
+    let mut connections = JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, go on.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(app.router());
+        let header_timeout = app.header_timeout;
+        let mut closed = closed.clone();
+        connections.spawn(async move {
+            let conn = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                result = conn.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::debug!(error = %e, "connection ended");
+                    }
+                }
+                _ = closed.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection ended");
+                    }
+                }
+            }
+        });
+        // Forget the connections already done.
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    closing.send_replace(());
+    while connections.join_next().await.is_some() {}
     Ok(())
 }

@@ -3,11 +3,20 @@
 
 use std::fmt::Write;
 
-use axum::{extract::State, response::Html};
-use sea_orm::{EntityTrait, QueryOrder};
+use axum::{
+    extract::{Query, State, rejection::QueryRejection},
+    http::HeaderMap,
+    response::Html,
+};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use tenancy::resolve::{Resolved, TenantDb};
 
-use crate::{AppState, api, error::AppError, item};
+use crate::{
+    AppState,
+    api::{self, MAX_LIMIT, PageQuery},
+    error::AppError,
+    item,
+};
 
 const STYLE: &str = "
 :root { color-scheme: light dark; --fg: #1f2328; --muted: #656d76; --line: #d0d7de; --accent: #0969da; --bg: #fff; --soft: #f6f8fa; }
@@ -65,26 +74,70 @@ fn page(title: &str, body: &str) -> Html<String> {
 }
 
 /// `GET /`: a tenant's dashboard when the request has a tenant, else the
-/// tenant list.
+/// tenant list (`?limit=&after=`) for the administrator, else a welcome
+/// page that lists nothing.
 pub(crate) async fn home(
     State(state): State<AppState>,
     resolved: Resolved,
     db: Option<TenantDb>,
+    headers: HeaderMap,
+    query: Result<Query<PageQuery<String>>, QueryRejection>,
 ) -> Result<Html<String>, AppError> {
     match db {
         Some(db) => dashboard(db).await,
-        None => tenants(&state, &resolved).await,
+        None if state.tokens.is_admin(&headers) => {
+            let (limit, after) = PageQuery::checked(query)?;
+            tenants(&state, &resolved, limit, after.as_deref()).await
+        }
+        None => Ok(welcome(&state)),
     }
 }
 
-async fn tenants(state: &AppState, resolved: &Resolved) -> Result<Html<String>, AppError> {
-    let tenants = api::summaries(&state.tenancy).await?;
+/// The page of an anonymous client: how to use the service, no tenant names.
+fn welcome(state: &AppState) -> Html<String> {
+    let mut body = String::from(
+        "<h1>Items</h1><p class=\"lead\">The tenant list is for the administrator: \
+         send <code>Authorization: Bearer $APP_ADMIN_TOKEN</code>.</p>",
+    );
+    try_it(&mut body, state);
+    page("Items", &body)
+}
+
+/// The "try it" commands.
+fn try_it(body: &mut String, state: &AppState) {
+    let on_demand = if state.create_on_demand {
+        "Visiting a new tenant's page creates it."
+    } else {
+        "Create one with the API:"
+    };
+    let _ = write!(
+        body,
+        "<h2>Try it</h2><p>{on_demand}</p><pre>curl -X POST localhost:3000/api/tenants \
+         -H \"authorization: Bearer $APP_ADMIN_TOKEN\" \
+         -H 'content-type: application/json' -d '{{\"name\": \"acme\"}}'\n\
+         curl -X POST localhost:3000/tenant/acme/api/items -H \"authorization: Bearer $TOKEN\" \
+         -H 'content-type: application/json' -d '{{\"title\": \"Ship it\"}}'\n\
+         curl -H 'x-tenant: acme' -H \"authorization: Bearer $TOKEN\" localhost:3000/api/items\n\
+         curl -H \"authorization: Bearer $TOKEN\" acme.{domain}:3000/api/items</pre>",
+        domain = escape(&state.domain),
+    );
+}
+
+async fn tenants(
+    state: &AppState,
+    resolved: &Resolved,
+    limit: u64,
+    after: Option<&str>,
+) -> Result<Html<String>, AppError> {
+    let page_of = api::summaries(&state.tenancy, limit, after).await?;
+    let tenants = &page_of.items;
+    let total = state.tenancy.list().await?.len();
     let mut body = String::from("<h1>Tenants</h1>");
     let _ = write!(
         body,
         "<p class=\"lead\">{} tenant{}, each with its own {}.{}</p>",
-        tenants.len(),
-        if tenants.len() == 1 { "" } else { "s" },
+        total,
+        if total == 1 { "" } else { "s" },
         state.home_kind,
         if *resolved == Resolved::Admin {
             " You are on the admin host."
@@ -99,7 +152,7 @@ async fn tenants(state: &AppState, resolved: &Resolved) -> Result<Html<String>, 
             "<table><thead><tr><th>Tenant</th><th>Status</th><th class=\"num\">Items</th>\
              <th>Created</th></tr></thead><tbody>",
         );
-        for t in &tenants {
+        for t in tenants {
             let name = escape(&t.name);
             let items = t.items.map_or_else(|| "–".to_owned(), |n| n.to_string());
             let _ = write!(
@@ -113,36 +166,38 @@ async fn tenants(state: &AppState, resolved: &Resolved) -> Result<Html<String>, 
         }
         body.push_str("</tbody></table>");
     }
-    let on_demand = if state.create_on_demand {
-        "Visiting a new tenant's page creates it."
-    } else {
-        "Create one with the API:"
-    };
-    let _ = write!(
-        body,
-        "<h2>Try it</h2><p>{on_demand}</p><pre>curl -X POST localhost:3000/api/tenants \
-         -H 'content-type: application/json' -d '{{\"name\": \"acme\"}}'\n\
-         curl -X POST localhost:3000/tenant/acme/api/items \
-         -H 'content-type: application/json' -d '{{\"title\": \"Ship it\"}}'\n\
-         curl -H 'x-tenant: acme' localhost:3000/api/items\n\
-         curl acme.{domain}:3000/api/items</pre>",
-        domain = escape(&state.domain),
-    );
+    if let Some(next) = &page_of.next_after {
+        let _ = write!(
+            body,
+            "<p><a href=\"/?limit={limit}&amp;after={next}\">Next {limit} tenants</a></p>",
+            next = escape(next),
+        );
+    }
+    try_it(&mut body, state);
     Ok(page("Tenants", &body))
 }
 
 async fn dashboard(db: TenantDb) -> Result<Html<String>, AppError> {
     let tenant = db.tenant().to_string();
+    let total = item::Entity::find().count(&*db).await?;
+    let done = item::Entity::find()
+        .filter(item::Column::Done.eq(true))
+        .count(&*db)
+        .await?;
     let items = item::Entity::find()
         .order_by_asc(item::Column::Id)
+        .limit(MAX_LIMIT)
         .all(&*db)
         .await?;
-    let done = items.iter().filter(|i| i.done).count();
     let name = escape(&tenant);
     let mut body = format!(
-        "<h1>{name}</h1><p class=\"lead\">{} item{}, {done} done.</p>",
-        items.len(),
-        if items.len() == 1 { "" } else { "s" },
+        "<h1>{name}</h1><p class=\"lead\">{total} item{}, {done} done.{}</p>",
+        if total == 1 { "" } else { "s" },
+        if total > MAX_LIMIT {
+            " The first 100 are shown."
+        } else {
+            ""
+        },
     );
     if items.is_empty() {
         body.push_str("<p class=\"empty\">No items yet.</p>");

@@ -23,6 +23,11 @@ use tokio::sync::{Mutex, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 /// The test database on the PostgreSQL and MySQL servers.
 const DB_NAME: &str = "tenancy_axum_app";
 
+/// The administrator's token of every test app; [`Server::send`] sends it
+/// unless the request has an `authorization` header of its own (an empty
+/// one: no credentials at all).
+const ADMIN_TOKEN: &str = "test-admin-token";
+
 /// A tenant name no other test or run uses: letters and digits only, so it
 /// is also a valid subdomain label.
 fn unique(tag: &str) -> String {
@@ -95,6 +100,19 @@ impl Server {
     /// Starts the app on `kind`, or `None` when the server is unreachable
     /// and not required by `TENANCY_REQUIRE`.
     async fn start(kind: Kind, on_demand: bool, exclusive: bool) -> Option<Server> {
+        Server::start_with(kind, exclusive, |config, _| {
+            config.create_on_demand = on_demand;
+        })
+        .await
+    }
+
+    /// Starts the app with `configure` applied to its configuration; its
+    /// second argument is the prefix of the test's tenant names.
+    async fn start_with(
+        kind: Kind,
+        exclusive: bool,
+        configure: impl FnOnce(&mut Config, &str),
+    ) -> Option<Server> {
         let locks = locks(kind);
         let guard = if exclusive {
             Guard::Exclusive(locks.exclusive.clone().write_owned().await)
@@ -125,13 +143,16 @@ impl Server {
                 (url, None)
             }
         };
-        let config = Config {
+        let prefix = unique("t");
+        let mut config = Config {
             database_url: url,
             addr: "127.0.0.1:0".parse().expect("addr"),
             domain: "localhost".to_owned(),
             admin_host: Some("admin.localhost".to_owned()),
-            create_on_demand: on_demand,
+            admin_token: Some(ADMIN_TOKEN.to_owned()),
+            ..Config::default()
         };
+        configure(&mut config, &prefix);
         let app = {
             let _lifecycle = locks.lifecycle.lock().await;
             axum_app::build(&config).await.expect("the app starts")
@@ -154,7 +175,7 @@ impl Server {
             base,
             app,
             client: Client::new(),
-            prefix: unique("t"),
+            prefix,
             dir,
             shutdown: Some(tx),
             _guard: guard,
@@ -175,8 +196,16 @@ impl Server {
         body: Option<Value>,
     ) -> (StatusCode, String) {
         let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        {
+            req = req.bearer_auth(ADMIN_TOKEN);
+        }
         for (k, v) in headers {
-            req = req.header(*k, *v);
+            if !(k.eq_ignore_ascii_case("authorization") && v.is_empty()) {
+                req = req.header(*k, *v);
+            }
         }
         if let Some(body) = body {
             req = req.json(&body);
@@ -242,9 +271,11 @@ fn code(body: &str) -> String {
     json["error"]["code"].as_str().unwrap_or("-").to_owned()
 }
 
+/// The titles of a page of items.
 fn titles(body: &str) -> Vec<String> {
     let json: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("JSON: {body}"));
-    json.as_array()
+    json["items"]
+        .as_array()
         .unwrap_or_else(|| panic!("an array: {body}"))
         .iter()
         .map(|i| i["title"].as_str().unwrap_or("-").to_owned())
@@ -293,10 +324,10 @@ async fn isolation(s: Server) {
         ("/api/items".to_owned(), vec![("x-tenant", a.as_str())]),
         ("/api/items".to_owned(), vec![("host", host_a.as_str())]),
         (format!("/tenant/{a}/api/items"), vec![]),
-        // The path wins over the header.
+        // Two resolvers that agree.
         (
             format!("/tenant/{a}/api/items"),
-            vec![("x-tenant", b.as_str())],
+            vec![("x-tenant", a.as_str())],
         ),
     ] {
         let (status, body) = s.get(&path, &headers).await;
@@ -313,11 +344,27 @@ async fn isolation(s: Server) {
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
         assert_eq!(titles(&body), ["b by path"], "{path} {headers:?}");
     }
-    // The header wins over the subdomain.
-    let (_, body) = s
-        .get("/api/items", &[("x-tenant", &b), ("host", &host_a)])
-        .await;
-    assert_eq!(titles(&body), ["b by path"]);
+    // Two resolvers that disagree, or a repeated header: refused, never
+    // first-wins.
+    let path_a = format!("/tenant/{a}/api/items");
+    for (path, headers) in [
+        (
+            "/api/items",
+            vec![("x-tenant", b.as_str()), ("host", host_a.as_str())],
+        ),
+        (path_a.as_str(), vec![("x-tenant", b.as_str())]),
+        (
+            "/api/items",
+            vec![("x-tenant", a.as_str()), ("x-tenant", b.as_str())],
+        ),
+    ] {
+        let (status, body) = s.get(path, &headers).await;
+        assert_eq!(
+            (status, code(&body).as_str()),
+            (StatusCode::BAD_REQUEST, "ambiguous_tenant"),
+            "{path} {headers:?}"
+        );
+    }
 }
 
 /// Create, read, replace, delete; another tenant's ids are not found; bad
@@ -382,7 +429,20 @@ async fn item_crud(s: Server) {
     let (status, _) = s.send(Method::DELETE, &path, &ha, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    let bad: [(Option<Value>, &str, StatusCode, &str); 5] = [
+    let bad: [(Option<Value>, &str, StatusCode, &str); 7] = [
+        // NUL is refused the same everywhere (PostgreSQL text cannot hold it).
+        (
+            Some(json!({ "title": "nul \u{0} byte" })),
+            "/api/items",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_item",
+        ),
+        (
+            Some(json!({ "title": "bell \u{7}" })),
+            "/api/items",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_item",
+        ),
         (
             Some(json!({ "title": "" })),
             "/api/items",
@@ -421,6 +481,7 @@ async fn item_crud(s: Server) {
     let response = s
         .client
         .post(format!("{}/api/items", s.base))
+        .bearer_auth(ADMIN_TOKEN)
         .header("x-tenant", &a)
         .header("content-type", "application/json")
         .body("{not json")
@@ -556,7 +617,8 @@ async fn tenants_pages_and_metrics(s: Server) {
     assert_eq!(status, StatusCode::OK, "{body}");
     let list: Value = serde_json::from_str(&body).expect("json");
     let count = |name: &str| {
-        list.as_array()
+        list["items"]
+            .as_array()
             .expect("array")
             .iter()
             .find(|t| t["name"] == name)
@@ -590,6 +652,32 @@ async fn tenants_pages_and_metrics(s: Server) {
         (StatusCode::BAD_REQUEST, Some("invalid_tenant_name"))
     );
 
+    // Not for anonymous clients, nor for a tenant's token.
+    for auth in ["", "Bearer nope"] {
+        let (status, body) = s
+            .json(
+                Method::POST,
+                "/api/tenants",
+                &[("authorization", auth)],
+                json!({ "name": s.name("c") }),
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+        );
+        let (status, body) = s.get("/api/tenants", &[("authorization", auth)]).await;
+        assert_eq!(
+            (status, code(&body).as_str()),
+            (StatusCode::UNAUTHORIZED, "unauthorized")
+        );
+        let (status, html) = s.get("/", &[("authorization", auth)]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            !html.contains(&a) && !html.contains("<h1>Tenants</h1>"),
+            "{html}"
+        );
+    }
     for headers in [
         vec![],
         vec![("host", "admin.localhost:3000")],
@@ -598,6 +686,7 @@ async fn tenants_pages_and_metrics(s: Server) {
         let response = s
             .client
             .get(format!("{}/", s.base))
+            .bearer_auth(ADMIN_TOKEN)
             .headers(
                 headers
                     .iter()
@@ -744,7 +833,8 @@ async fn on_demand_creation(s: Server) {
     });
     for response in futures_util::future::join_all(requests).await {
         let (status, body) = response.expect("task");
-        assert_eq!((status, body.as_str()), (StatusCode::OK, "[]"));
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(titles(&body).is_empty(), "{body}");
     }
     let tenancy = s.app.tenancy();
     let rows = tenancy
@@ -774,8 +864,239 @@ async fn on_demand_creation(s: Server) {
     // An invalid name is never created.
     let (status, _) = s.get("/api/items", &[("x-tenant", "Bad Name")]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Only a tenant route, with a method that does more than look, and
+    // credentials, create a tenant.
+    let other = s.name("other");
+    for (method, path, auth) in [
+        (Method::HEAD, "/api/items", None),
+        (Method::OPTIONS, "/api/items", None),
+        (Method::GET, "/nowhere", None),
+        (Method::GET, "/api/items", Some("")),
+        (Method::GET, "/api/items", Some("Bearer nope")),
+    ] {
+        let mut headers = vec![("x-tenant", other.as_str())];
+        if let Some(auth) = auth {
+            headers.push(("authorization", auth));
+        }
+        let (status, _) = s.send(method.clone(), path, &headers, None).await;
+        assert!(
+            [StatusCode::NOT_FOUND, StatusCode::UNAUTHORIZED].contains(&status),
+            "{method} {path} {auth:?}: {status}"
+        );
+    }
+    assert!(!tenancy.exists(&other).await.expect("exists"));
     let s = Arc::into_inner(s).expect("the requests are done");
     drop(s);
+}
+
+/// A tenant's token reaches its tenant only, whichever way the request
+/// names the other; the admin routes need the admin token.
+async fn tokens_scenario(s: Server) {
+    let (a, b) = (s.name("a"), s.name("b"));
+    s.create_tenant(&a).await;
+    s.create_tenant(&b).await;
+    let (tok_a, tok_b) = (
+        format!("Bearer tok-{}-a", s.prefix),
+        format!("Bearer tok-{}-b", s.prefix),
+    );
+    let (status, _) = s
+        .json(
+            Method::POST,
+            "/api/items",
+            &[("x-tenant", &b), ("authorization", &tok_b)],
+            json!({ "title": "b's secret" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = s
+        .get("/api/items", &[("x-tenant", &a), ("authorization", &tok_a)])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(titles(&body).is_empty());
+    let host_b = format!("{b}.localhost");
+    let path_b = format!("/tenant/{b}/api/items");
+    for (path, headers) in [
+        ("/api/items", vec![("x-tenant", b.as_str())]),
+        ("/api/items", vec![("host", host_b.as_str())]),
+        (path_b.as_str(), vec![]),
+        ("/", vec![("x-tenant", b.as_str())]),
+    ] {
+        let mut headers = headers.clone();
+        headers.push(("authorization", &tok_a));
+        let (status, body) = s.get(path, &headers).await;
+        assert_eq!(
+            (status, code(&body).as_str()),
+            (StatusCode::FORBIDDEN, "forbidden"),
+            "{path} {headers:?}"
+        );
+        assert!(!body.contains("secret"));
+    }
+    let (status, _) = s
+        .json(
+            Method::POST,
+            "/api/items",
+            &[("x-tenant", &b), ("authorization", &tok_a)],
+            json!({ "title": "planted" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for auth in ["", "Bearer nope", "Basic dXNlcjpwYXNz"] {
+        let (status, body) = s
+            .get("/api/items", &[("x-tenant", &b), ("authorization", auth)])
+            .await;
+        assert_eq!(
+            (status, code(&body).as_str()),
+            (StatusCode::UNAUTHORIZED, "unauthorized"),
+            "{auth}"
+        );
+    }
+    let (status, _) = s.get("/api/tenants", &[("authorization", &tok_a)]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body) = s.get("/api/items", &[("x-tenant", &b)]).await;
+    assert_eq!(
+        titles(&body),
+        ["b's secret"],
+        "the admin token reaches all: {status}"
+    );
+}
+
+/// Items and tenants come in bounded pages.
+async fn pagination(s: Server) {
+    let a = s.name("a");
+    s.create_tenant(&a).await;
+    for n in 0..5 {
+        let (status, _) = s
+            .json(
+                Method::POST,
+                "/api/items",
+                &[("x-tenant", &a)],
+                json!({ "title": format!("item {n}") }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let mut seen = Vec::new();
+    let mut path = "/api/items?limit=2".to_owned();
+    loop {
+        let (status, body) = s.get(&path, &[("x-tenant", &a)]).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let page: Value = serde_json::from_str(&body).expect("json");
+        assert!(page["items"].as_array().expect("items").len() <= 2);
+        seen.extend(titles(&body));
+        match page["next_after"].as_i64() {
+            Some(after) => path = format!("/api/items?limit=2&after={after}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        (0..5).map(|n| format!("item {n}")).collect::<Vec<_>>()
+    );
+    for query in ["limit=0", "limit=101", "limit=x", "after=abc", "page=2"] {
+        let (status, body) = s
+            .get(&format!("/api/items?{query}"), &[("x-tenant", &a)])
+            .await;
+        assert_eq!(
+            (status, code(&body).as_str()),
+            (StatusCode::BAD_REQUEST, "invalid_query"),
+            "{query}"
+        );
+    }
+    let (status, body) = s.get("/api/items?limit=100", &[("x-tenant", &a)]).await;
+    assert_eq!((status, titles(&body).len()), (StatusCode::OK, 5));
+
+    for tag in ["b", "c"] {
+        s.create_tenant(&s.name(tag)).await;
+    }
+    // The tenants of this test, two at a time, from just before the first.
+    let mut names = Vec::new();
+    let mut after = s.prefix.clone();
+    loop {
+        let (status, body) = s
+            .get(&format!("/api/tenants?limit=2&after={after}"), &[])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let page: Value = serde_json::from_str(&body).expect("json");
+        let items = page["items"].as_array().expect("items");
+        assert!(items.len() <= 2);
+        names.extend(
+            items
+                .iter()
+                .filter_map(|t| t["name"].as_str())
+                .filter(|n| n.starts_with(&s.prefix))
+                .map(str::to_owned),
+        );
+        match page["next_after"].as_str() {
+            Some(next) if next.starts_with(&s.prefix) => after = next.to_owned(),
+            _ => break,
+        }
+    }
+    assert_eq!(names, [s.name("a"), s.name("b"), s.name("c")]);
+    let (status, body) = s.get("/api/tenants?limit=1000", &[]).await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_query")
+    );
+}
+
+/// Unknown routes and methods answer JSON too, inside a tenant or not.
+async fn fallbacks(s: Server) {
+    let a = s.name("a");
+    s.create_tenant(&a).await;
+    let in_tenant = format!("/tenant/{a}/nowhere");
+    for (method, path, status, expected) in [
+        (Method::GET, "/nowhere", StatusCode::NOT_FOUND, "not_found"),
+        (
+            Method::GET,
+            in_tenant.as_str(),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            Method::DELETE,
+            "/api/tenants",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (
+            Method::PATCH,
+            "/api/items",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (
+            Method::POST,
+            "/health",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (
+            Method::POST,
+            "/metrics",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+    ] {
+        let response = s
+            .client
+            .request(method.clone(), format!("{}{path}", s.base))
+            .bearer_auth(ADMIN_TOKEN)
+            .header("x-tenant", &a)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), status, "{method} {path}");
+        if status == StatusCode::METHOD_NOT_ALLOWED {
+            assert!(response.headers().contains_key("allow"), "{method} {path}");
+        }
+        let ctype = response.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert_eq!(ctype, "application/json", "{method} {path}");
+        let body = response.text().await.expect("body");
+        assert_eq!(code(&body), expected, "{method} {path}");
+    }
 }
 
 macro_rules! backend {
@@ -822,6 +1143,32 @@ macro_rules! backend {
                 }
             }
 
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_tenant_token_reaches_its_tenant_only() {
+                let tokens = |config: &mut Config, prefix: &str| {
+                    config.tenant_tokens = ["a", "b"]
+                        .map(|t| (format!("tok-{prefix}-{t}"), format!("{prefix}{t}")))
+                        .to_vec();
+                };
+                if let Some(s) = Server::start_with($kind, false, tokens).await {
+                    tokens_scenario(s).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn items_and_tenants_are_paginated() {
+                if let Some(s) = start(false, false).await {
+                    pagination(s).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn unknown_routes_and_methods_answer_json() {
+                if let Some(s) = start(false, false).await {
+                    fallbacks(s).await;
+                }
+            }
+
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn twenty_concurrent_first_requests_create_once() {
                 if let Some(s) = start(true, false).await {
@@ -835,3 +1182,56 @@ macro_rules! backend {
 backend!(sqlite, Kind::Sqlite);
 backend!(postgres, Kind::Postgres);
 backend!(mysql, Kind::MySql);
+
+/// A client slow to send its headers is disconnected; one slow to send its
+/// body gets 408 `request_timeout` as JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_time_out() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let s = Server::start_with(Kind::Sqlite, false, |config, _| {
+        config.header_timeout = Duration::from_secs(1);
+        config.request_timeout = Duration::from_secs(1);
+    })
+    .await
+    .expect("sqlite");
+    let a = s.name("a");
+    s.create_tenant(&a).await;
+    let addr = s.base.trim_start_matches("http://").to_owned();
+
+    let mut slow = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    slow.write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .expect("write");
+    let started = Instant::now();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the connection stays open");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        !String::from_utf8_lossy(&buf).contains("200 OK"),
+        "{}",
+        String::from_utf8_lossy(&buf)
+    );
+
+    let mut slow = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /api/items HTTP/1.1\r\nhost: x\r\nx-tenant: {a}\r\n\
+         authorization: Bearer {ADMIN_TOKEN}\r\ncontent-type: application/json\r\n\
+         content-length: 100\r\n\r\n{{\"title\""
+    );
+    slow.write_all(head.as_bytes()).await.expect("write");
+    let mut buf = vec![0; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(10), slow.read(&mut buf))
+        .await
+        .expect("an answer before the test gives up")
+        .expect("read");
+    let answer = String::from_utf8_lossy(&buf[..n]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout"), "{answer}");
+}

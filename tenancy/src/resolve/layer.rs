@@ -2,15 +2,15 @@
 
 use std::{sync::Arc, time::Duration};
 
-use http::{HeaderName, StatusCode};
+use http::{HeaderName, StatusCode, request::Parts};
 use tower::Layer;
 
 use super::{
-    Resolve,
+    Access, Resolve,
     resolvers::{CustomDomain, Header, PathPrefix, Subdomain},
     service::{Shared, TenantService},
 };
-use crate::tenancy::Tenancy;
+use crate::{tenancy::Tenancy, tenant_id::TenantId};
 
 /// Resolves each request's tenant and runs the request in its scope.
 ///
@@ -48,7 +48,9 @@ impl std::fmt::Debug for TenantLayer {
         f.debug_struct("TenantLayer")
             .field("resolvers", &self.shared.chain.len())
             .field("admin_hosts", &self.shared.admin_hosts)
+            .field("trusted_host", &self.shared.trusted_host)
             .field("required", &self.shared.required)
+            .field("authorize", &self.shared.authorize.is_some())
             .field("on_demand", &self.shared.on_demand)
             .finish_non_exhaustive()
     }
@@ -106,7 +108,7 @@ impl TenantLayer {
 
     /// Requests to `host` (compared without port, case-insensitively) have
     /// no tenant on purpose: they go on as [`Resolved::Admin`](super::Resolved::Admin)
-    /// before any resolver runs.
+    /// before any resolver runs (a tenant header on them is ignored).
     pub fn admin_host(mut self, host: &str) -> Self {
         if let Some(host) = crate::store::Domain::parse(host) {
             self.shared.admin_hosts.push(host.as_str().to_owned());
@@ -132,13 +134,113 @@ impl TenantLayer {
         self
     }
 
+    /// Reads the request's host from header `name` (e.g.
+    /// `x-forwarded-host`) instead of `Host` and the request target: for a
+    /// deployment behind a proxy that sets it (replacing any value the
+    /// client sent). One value only: a repeated header or a list
+    /// (`a, b`) is ambiguous. Without it the host resolvers and admin hosts
+    /// see no host. Only use a header your proxy owns, or a client picks
+    /// its tenant by Host.
+    ///
+    /// # Panics
+    /// When `name` is not a valid header name (a programming error).
+    pub fn trusted_host_header(mut self, name: &'static str) -> Self {
+        self.shared.trusted_host = Some(HeaderName::from_static(name));
+        self
+    }
+
+    /// Asks `hook` whether the request may reach its tenant, once the
+    /// tenant is resolved and validated and before the registry is read or
+    /// anything created: [`Access::Unauthorized`] answers 401
+    /// `unauthorized`, [`Access::Forbidden`] 403 `forbidden`. Requests
+    /// without a tenant (admin host, unresolved) are not asked: guard those
+    /// routes yourself. The future must not borrow its arguments (copy what
+    /// you need first).
+    ///
+    /// ```
+    /// use tenancy::resolve::{Access, TenantLayer};
+    /// # fn layer(tenancy: tenancy::Tenancy) -> TenantLayer {
+    /// TenantLayer::new(tenancy)
+    ///     .header("x-tenant")
+    ///     .authorize(|parts, tenant| {
+    ///         let token = parts.headers.get("authorization").cloned();
+    ///         let tenant = tenant.to_string();
+    ///         async move {
+    ///             match token.as_ref().and_then(|t| t.to_str().ok()) {
+    ///                 None => Access::Unauthorized,
+    ///                 Some(t) if t == format!("Bearer secret-{tenant}") => Access::Allow,
+    ///                 Some(_) => Access::Forbidden,
+    ///             }
+    ///         }
+    ///     })
+    /// # }
+    /// ```
+    pub fn authorize<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(&Parts, &TenantId) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Access> + Send + 'static,
+    {
+        self.shared.authorize = Some(Arc::new(hook));
+        self
+    }
+
     /// Creates an unknown (valid) tenant on its first request, with
     /// [`Tenancy::create_and_migrate`] (register the migrator with
     /// [`TenancyBuilder::migrator`](crate::TenancyBuilder::migrator)).
     /// Concurrent first requests in this process create it once; across
     /// processes the database lets one win and the others wait or get 503.
+    ///
+    /// Any client that passes the [authorization hook](Self::authorize)
+    /// can create tenants this way: narrow it with
+    /// [`create_on_demand_if`](Self::create_on_demand_if),
+    /// [`on_demand_limit`](Self::on_demand_limit) and
+    /// [`on_demand_rate`](Self::on_demand_rate). By default `HEAD`,
+    /// `OPTIONS` and `TRACE` requests create nothing.
     pub fn create_on_demand(mut self, enabled: bool) -> Self {
-        self.shared.on_demand = enabled;
+        self.shared.on_demand.enabled = enabled;
+        self
+    }
+
+    /// Turns on-demand creation on, for the requests `admit` accepts (it
+    /// replaces the default, which refuses `HEAD`, `OPTIONS` and `TRACE`).
+    /// A request it refuses for an unknown tenant answers 404
+    /// `tenant_not_found`, as with on-demand creation off. Runs after the
+    /// authorization hook, with the path the router will see.
+    ///
+    /// ```
+    /// use tenancy::resolve::TenantLayer;
+    /// # fn layer(tenancy: tenancy::Tenancy) -> TenantLayer {
+    /// TenantLayer::new(tenancy)
+    ///     .header("x-tenant")
+    ///     .create_on_demand_if(|parts, _tenant| {
+    ///         let signup = parts.method == http::Method::POST && parts.uri.path() == "/signup";
+    ///         async move { signup }
+    ///     })
+    /// # }
+    /// ```
+    pub fn create_on_demand_if<F, Fut>(mut self, admit: F) -> Self
+    where
+        F: Fn(&Parts, &TenantId) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = bool> + Send + 'static,
+    {
+        self.shared.on_demand.enabled = true;
+        self.shared.on_demand.admit = Some(Arc::new(admit));
+        self
+    }
+
+    /// At most `max` tenants created on demand by this layer (all its
+    /// clones) in the life of the process; later ones answer 429
+    /// `creation_limit_reached`. Failed creations do not count.
+    pub fn on_demand_limit(mut self, max: usize) -> Self {
+        self.shared.on_demand.limit = Some(max);
+        self
+    }
+
+    /// At most `per_second` creations on demand per second, after a burst
+    /// of `burst` (at least 1), by this layer (all its clones): a token
+    /// bucket. Over it, 429 `creation_rate_limited` with `Retry-After`.
+    pub fn on_demand_rate(mut self, per_second: u32, burst: u32) -> Self {
+        self.shared.on_demand.rate = Some((per_second, burst));
         self
     }
 

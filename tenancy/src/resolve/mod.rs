@@ -1,8 +1,12 @@
 //! Request-to-tenant resolution for axum and tower (feature `axum`).
 //!
-//! [`TenantLayer`] runs a chain of resolvers, in the order they were added,
-//! on each request; the first that names a tenant (or declares the request
-//! an admin request) wins. The name is validated, the registry checked, and
+//! [`TenantLayer`] runs every resolver of its chain on each request. They
+//! must agree: two resolvers naming different tenants (or one a tenant and
+//! one the admin side), a repeated tenant header, two `Host` headers, or a
+//! request target whose authority disagrees with `Host` make the request
+//! ambiguous, and it is refused rather than given to whichever came first.
+//! The name is validated, the optional authorization hook asked, the
+//! registry checked (and an unknown tenant perhaps created on demand), and
 //! the request continues inside the tenant's task-local
 //! [`scope`](crate::scope) with the tenant and its [`TenantConnection`]
 //! in the request extensions, where the [`Tenant`] and [`TenantDb`]
@@ -11,9 +15,12 @@
 //! | outcome | status | `error.code` |
 //! |---|---|---|
 //! | invalid name, malformed Host | 400 | `invalid_tenant_name` |
+//! | resolvers or repeated headers disagree | 400 | `ambiguous_tenant` |
 //! | no tenant and one is required | 400 (configurable) | `tenant_required` |
-//! | unknown tenant | 404 | `tenant_not_found` |
+//! | the authorization hook refuses | 401, 403 | `unauthorized`, `forbidden` |
+//! | unknown tenant (or creation not admitted) | 404 | `tenant_not_found` |
 //! | suspended tenant | 403 | `tenant_suspended` |
+//! | on-demand creation over its rate or cap | 429 | `creation_rate_limited`, `creation_limit_reached` |
 //! | being created elsewhere, database down | 503 | `tenant_provisioning`, `unavailable` |
 //!
 //! Bodies are JSON, `{"error": {"code": "...", "message": "..."}}`, and
@@ -23,7 +30,9 @@
 
 mod extract;
 mod future;
+mod hooks;
 mod layer;
+mod on_demand;
 mod resolvers;
 mod response;
 mod service;
@@ -31,6 +40,7 @@ mod service;
 pub use self::{
     extract::{Resolved, Tenant, TenantDb},
     future::ResponseFuture,
+    hooks::Access,
     layer::TenantLayer,
     resolvers::{CustomDomain, Header, PathPrefix, Subdomain},
     response::{TenantRejection, health_route},
@@ -56,11 +66,17 @@ pub enum Resolution {
     /// The request carries something that cannot name a tenant (answered
     /// 400 `invalid_tenant_name`); the reason is for logs.
     Invalid(&'static str),
+    /// The request names more than one tenant in the place this resolver
+    /// reads (a repeated header, say): answered 400 `ambiguous_tenant`;
+    /// the reason is for logs.
+    Ambiguous(&'static str),
     /// Nothing to say: ask the next resolver.
     Next,
 }
 
-/// One step of the resolver chain.
+/// One step of the resolver chain. Every resolver runs on every request
+/// (the first two that disagree end it), so one may rewrite the request
+/// (the path prefix does) and the next still sees the rest of it.
 ///
 /// Implemented by the built-in resolvers and by closures
 /// `Fn(&Parts) -> impl Future<Output = Resolution>` whose future does not

@@ -6,33 +6,107 @@ use http::{HeaderName, Uri, header::HOST, request::Parts, uri::PathAndQuery};
 use super::{Resolution, Resolve};
 use crate::tenancy::Tenancy;
 
-/// The request's host, ASCII-lowercased, without port or trailing dot:
-/// from the `Host` header, else the URI's authority (HTTP/2). `Ok(None)`
-/// without one; `Err` when it is not a host name.
-pub(crate) fn request_host(parts: &Parts) -> Result<Option<String>, &'static str> {
-    let raw = match parts.headers.get(HOST) {
-        Some(value) => value.to_str().map_err(|_| "host is not visible ASCII")?,
-        None => match parts.uri.host() {
-            Some(host) => host,
-            None => return Ok(None),
-        },
+/// Why the request's host could not be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HostProblem {
+    /// Not a host name (answered `invalid_tenant_name` when a resolver
+    /// needs it).
+    Invalid(&'static str),
+    /// More than one host: refused with `ambiguous_tenant` whatever the
+    /// resolvers.
+    Ambiguous(&'static str),
+}
+
+impl From<HostProblem> for Resolution {
+    fn from(problem: HostProblem) -> Self {
+        match problem {
+            HostProblem::Invalid(reason) => Resolution::Invalid(reason),
+            HostProblem::Ambiguous(reason) => Resolution::Ambiguous(reason),
+        }
+    }
+}
+
+/// The host the layer read once for the whole chain (see
+/// [`request_host`]); the built-in resolvers find it in the extensions.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestHost(pub(crate) Result<Option<String>, HostProblem>);
+
+/// The one value of header `name`, if any: a repeated header is ambiguous.
+fn single<'p>(parts: &'p Parts, name: &HeaderName) -> Result<Option<&'p str>, HostProblem> {
+    let mut values = parts.headers.get_all(name).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
     };
+    if values.next().is_some() {
+        return Err(HostProblem::Ambiguous("repeated host header"));
+    }
+    value
+        .to_str()
+        .map(Some)
+        .map_err(|_| HostProblem::Invalid("host is not visible ASCII"))
+}
+
+/// `raw` (`host[:port]`) ASCII-lowercased, without port or trailing dot.
+fn normalize(raw: &str) -> Result<String, HostProblem> {
     if raw.starts_with('[') {
         // An IPv6 literal names no tenant.
-        return Ok(Some(raw.to_ascii_lowercase()));
+        return Ok(raw.to_ascii_lowercase());
     }
     let host = match raw.rsplit_once(':') {
         Some((host, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => host,
-        Some(_) => return Err("malformed port in host"),
+        Some(_) => return Err(HostProblem::Invalid("malformed port in host")),
         None => raw,
     };
     crate::store::Domain::parse(host)
-        .map(|d| Some(d.as_str().to_owned()))
-        .ok_or("malformed host")
+        .map(|d| d.as_str().to_owned())
+        .ok_or(HostProblem::Invalid("malformed host"))
+}
+
+/// The request's host, ASCII-lowercased, without port or trailing dot.
+///
+/// With `trusted` (a header a proxy in front owns, e.g. `x-forwarded-host`)
+/// only that header counts: one value, no list. Otherwise the `Host` header
+/// and the request target's authority (absolute-form in HTTP/1.1,
+/// `:authority` in HTTP/2): when both are there they must name the same
+/// host (ports aside), else the request is ambiguous (RFC 9112 §3.2.2 makes
+/// the authority win; a proxy that routed on `Host` saw another tenant).
+/// `Ok(None)` without one.
+pub(crate) fn request_host(
+    parts: &Parts,
+    trusted: Option<&HeaderName>,
+) -> Result<Option<String>, HostProblem> {
+    if let Some(name) = trusted {
+        return match single(parts, name)? {
+            Some(raw) if raw.contains(',') => {
+                Err(HostProblem::Ambiguous("a list of forwarded hosts"))
+            }
+            Some(raw) => normalize(raw).map(Some),
+            None => Ok(None),
+        };
+    }
+    let header = single(parts, &HOST)?.map(normalize).transpose()?;
+    let authority = parts.uri.host().map(normalize).transpose()?;
+    match (header, authority) {
+        (Some(header), Some(authority)) if header != authority => Err(HostProblem::Ambiguous(
+            "the request target's authority disagrees with host",
+        )),
+        (Some(host), _) | (None, Some(host)) => Ok(Some(host)),
+        (None, None) => Ok(None),
+    }
+}
+
+/// The host the layer read for this request; computed here (with no
+/// trusted header) when a resolver runs outside the layer.
+fn host_of(parts: &Parts) -> Result<Option<String>, HostProblem> {
+    match parts.extensions.get::<RequestHost>() {
+        Some(RequestHost(host)) => host.clone(),
+        None => request_host(parts, None),
+    }
 }
 
 /// A header naming the tenant (default `X-Tenant`). Its value is taken as
-/// it is (no trimming, no case folding) and validated by the layer.
+/// it is (no trimming, no case folding) and validated by the layer; a
+/// repeated header is ambiguous.
 #[derive(Debug, Clone)]
 pub struct Header {
     name: HeaderName,
@@ -53,9 +127,11 @@ impl Default for Header {
 
 impl Resolve for Header {
     fn resolve<'a>(&'a self, parts: &'a mut Parts, _: &'a Tenancy) -> BoxFuture<'a, Resolution> {
-        let resolution = match parts.headers.get(&self.name) {
-            None => Resolution::Next,
-            Some(value) => match value.to_str() {
+        let mut values = parts.headers.get_all(&self.name).iter();
+        let resolution = match (values.next(), values.next()) {
+            (None, _) => Resolution::Next,
+            (Some(_), Some(_)) => Resolution::Ambiguous("repeated tenant header"),
+            (Some(value), None) => match value.to_str() {
                 Ok(name) => Resolution::Tenant(name.to_owned()),
                 Err(_) => Resolution::Invalid("tenant header is not visible ASCII"),
             },
@@ -112,10 +188,10 @@ impl Subdomain {
 
 impl Resolve for Subdomain {
     fn resolve<'a>(&'a self, parts: &'a mut Parts, _: &'a Tenancy) -> BoxFuture<'a, Resolution> {
-        let resolution = match request_host(parts) {
+        let resolution = match host_of(parts) {
             Ok(Some(host)) => self.pick(&host),
             Ok(None) => Resolution::Next,
-            Err(reason) => Resolution::Invalid(reason),
+            Err(problem) => problem.into(),
         };
         Box::pin(std::future::ready(resolution))
     }
@@ -134,10 +210,10 @@ impl Resolve for CustomDomain {
         tenancy: &'a Tenancy,
     ) -> BoxFuture<'a, Resolution> {
         Box::pin(async move {
-            let host = match request_host(parts) {
+            let host = match host_of(parts) {
                 Ok(Some(host)) => host,
                 Ok(None) => return Resolution::Next,
-                Err(reason) => return Resolution::Invalid(reason),
+                Err(problem) => return problem.into(),
             };
             match tenancy.tenant_of_domain(&host).await {
                 Ok(Some(tenant)) => Resolution::Id(tenant),

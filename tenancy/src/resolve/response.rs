@@ -21,12 +21,29 @@ use crate::{
 pub enum TenantRejection {
     /// 400 `invalid_tenant_name`: the name (or Host) cannot name a tenant.
     Invalid,
+    /// 400 `ambiguous_tenant`: the request names more than one tenant (two
+    /// resolvers disagree, a tenant header or `Host` is repeated, the
+    /// request target's authority is not `Host`).
+    Ambiguous,
+    /// 401 `unauthorized`: the authorization hook found no credentials it
+    /// accepts ([`Access::Unauthorized`](super::Access::Unauthorized)).
+    Unauthorized,
+    /// 403 `forbidden`: the credentials are not good for this tenant
+    /// ([`Access::Forbidden`](super::Access::Forbidden)).
+    Forbidden,
     /// 400 (or the layer's configured status) `tenant_required`.
     Required(StatusCode),
     /// 404 `tenant_not_found`.
     NotFound,
     /// 403 `tenant_suspended`.
     Suspended,
+    /// 429 `creation_rate_limited`: on-demand creation is over its rate
+    /// ([`TenantLayer::on_demand_rate`](super::TenantLayer::on_demand_rate)).
+    CreationRateLimited,
+    /// 429 `creation_limit_reached`: this layer created as many tenants on
+    /// demand as it may
+    /// ([`TenantLayer::on_demand_limit`](super::TenantLayer::on_demand_limit)).
+    CreationLimitReached,
     /// 503 `tenant_provisioning`: another process is creating it.
     Provisioning,
     /// 503 `unavailable`: the registry could not be read.
@@ -39,7 +56,12 @@ impl TenantRejection {
     /// The HTTP status.
     pub fn status(self) -> StatusCode {
         match self {
-            TenantRejection::Invalid => StatusCode::BAD_REQUEST,
+            TenantRejection::Invalid | TenantRejection::Ambiguous => StatusCode::BAD_REQUEST,
+            TenantRejection::Unauthorized => StatusCode::UNAUTHORIZED,
+            TenantRejection::Forbidden => StatusCode::FORBIDDEN,
+            TenantRejection::CreationRateLimited | TenantRejection::CreationLimitReached => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             TenantRejection::Required(status) => status,
             TenantRejection::NotFound => StatusCode::NOT_FOUND,
             TenantRejection::Suspended => StatusCode::FORBIDDEN,
@@ -55,6 +77,11 @@ impl TenantRejection {
     pub fn code(self) -> &'static str {
         match self {
             TenantRejection::Invalid => ErrorCode::InvalidTenantName.as_str(),
+            TenantRejection::Ambiguous => "ambiguous_tenant",
+            TenantRejection::Unauthorized => "unauthorized",
+            TenantRejection::Forbidden => "forbidden",
+            TenantRejection::CreationRateLimited => "creation_rate_limited",
+            TenantRejection::CreationLimitReached => "creation_limit_reached",
             TenantRejection::Required(_) => "tenant_required",
             TenantRejection::NotFound => ErrorCode::TenantNotFound.as_str(),
             TenantRejection::Suspended => ErrorCode::TenantSuspended.as_str(),
@@ -67,6 +94,13 @@ impl TenantRejection {
     fn message(self) -> &'static str {
         match self {
             TenantRejection::Invalid => "the request does not name a valid tenant",
+            TenantRejection::Ambiguous => "the request names more than one tenant",
+            TenantRejection::Unauthorized => "credentials are missing or not accepted",
+            TenantRejection::Forbidden => "these credentials do not give access to this tenant",
+            TenantRejection::CreationRateLimited => {
+                "too many tenants are being created; retry shortly"
+            }
+            TenantRejection::CreationLimitReached => "no more tenants can be created on demand",
             TenantRejection::Required(_) => "this request needs a tenant",
             TenantRejection::NotFound => "unknown tenant",
             TenantRejection::Suspended => "this tenant is suspended",
@@ -81,7 +115,12 @@ impl IntoResponse for TenantRejection {
     fn into_response(self) -> Response {
         let body = json!({ "error": { "code": self.code(), "message": self.message() } });
         let mut response = (self.status(), Json(body)).into_response();
-        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
+        if matches!(
+            self,
+            TenantRejection::Provisioning
+                | TenantRejection::Unavailable
+                | TenantRejection::CreationRateLimited
+        ) {
             response
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from_static("1"));

@@ -1,7 +1,6 @@
 //! [`TenantService`]: resolve, check, then run the request in the tenant's scope.
 
 use std::{
-    collections::HashMap,
     num::NonZeroUsize,
     sync::{Arc, Mutex},
     task::{Context, Poll},
@@ -9,20 +8,18 @@ use std::{
 };
 
 use axum::response::{IntoResponse, Response};
-use http::{Request, StatusCode, request::Parts};
+use http::{HeaderName, Request, StatusCode, request::Parts};
 use lru::LruCache;
-use tokio::sync::OnceCell;
 use tower::Service;
 
 use super::{
-    Resolution, Resolve, Resolved, TenantRejection, future::ResponseFuture, resolvers::request_host,
+    Access, Resolution, Resolve, Resolved, TenantRejection,
+    future::ResponseFuture,
+    hooks::Hook,
+    on_demand::{self, Creations, OnDemand},
+    resolvers::{HostProblem, RequestHost, request_host},
 };
-use crate::{
-    error::{Error, ErrorCode},
-    tenancy::Tenancy,
-    tenant::TenantStatus,
-    tenant_id::TenantId,
-};
+use crate::{error::Error, tenancy::Tenancy, tenant::TenantStatus, tenant_id::TenantId};
 
 /// A status read from the registry (`None`: not registered), when, and the
 /// tenancy's epoch at that time.
@@ -31,14 +28,20 @@ type Cached = (Option<TenantStatus>, Instant, u64);
 /// How many tenant statuses the layer remembers.
 const CACHED_TENANTS: NonZeroUsize = NonZeroUsize::new(10_000).expect("non-zero");
 
-/// One on-demand creation, shared by the requests waiting for it.
-type Creation = Arc<OnceCell<Result<(), ErrorCode>>>;
-
 /// State shared by every clone of the layer and its services.
 #[derive(Default)]
 pub(crate) struct State {
     statuses: Mutex<Option<LruCache<TenantId, Cached>>>,
-    creating: Mutex<HashMap<TenantId, Creation>>,
+    creations: Creations,
+}
+
+/// What the chain decided for a request.
+#[derive(Debug)]
+enum Decision {
+    Tenant(TenantId),
+    Admin,
+    Unresolved,
+    Refused(TenantRejection),
 }
 
 /// The layer's configuration.
@@ -47,9 +50,11 @@ pub(crate) struct Shared {
     pub(crate) tenancy: Tenancy,
     pub(crate) chain: Arc<Vec<Arc<dyn Resolve>>>,
     pub(crate) admin_hosts: Vec<String>,
+    pub(crate) trusted_host: Option<HeaderName>,
     pub(crate) required: Option<StatusCode>,
     pub(crate) missing_status: StatusCode,
-    pub(crate) on_demand: bool,
+    pub(crate) authorize: Option<Arc<dyn Hook<Access>>>,
+    pub(crate) on_demand: OnDemand,
     pub(crate) status_ttl: Duration,
     pub(crate) state: Arc<State>,
 }
@@ -60,29 +65,74 @@ impl Shared {
             tenancy,
             chain: Arc::default(),
             admin_hosts: Vec::new(),
+            trusted_host: None,
             required: Some(StatusCode::BAD_REQUEST),
             missing_status: StatusCode::BAD_REQUEST,
-            on_demand: false,
+            authorize: None,
+            on_demand: OnDemand::default(),
             status_ttl: Duration::from_secs(2),
             state: Arc::default(),
         }
     }
 
-    /// Runs the chain: the first resolver with something to say wins.
-    async fn resolve(&self, parts: &mut Parts) -> Resolution {
-        if !self.admin_hosts.is_empty()
-            && let Ok(Some(host)) = request_host(parts)
-            && self.admin_hosts.contains(&host)
-        {
-            return Resolution::Admin;
+    /// Reads the host once, then runs the chain.
+    async fn resolve(&self, parts: &mut Parts) -> Decision {
+        let host = request_host(parts, self.trusted_host.as_ref());
+        if let Err(HostProblem::Ambiguous(reason)) = host {
+            tracing::debug!(reason, "request names more than one host");
+            return Decision::Refused(TenantRejection::Ambiguous);
         }
+        if let Ok(Some(host)) = &host
+            && self.admin_hosts.contains(host)
+        {
+            return Decision::Admin;
+        }
+        parts.extensions.insert(RequestHost(host));
+        let decision = self.run_chain(parts).await;
+        parts.extensions.remove::<RequestHost>();
+        decision
+    }
+
+    /// Runs every resolver: they must agree on one tenant (or on the admin
+    /// side); the first refusal or disagreement ends it.
+    async fn run_chain(&self, parts: &mut Parts) -> Decision {
+        let mut named: Option<TenantId> = None;
+        let mut admin = false;
         for resolver in self.chain.iter() {
-            match resolver.resolve(parts, &self.tenancy).await {
-                Resolution::Next => {}
-                decided => return decided,
+            let id = match resolver.resolve(parts, &self.tenancy).await {
+                Resolution::Next => continue,
+                Resolution::Admin => {
+                    admin = true;
+                    continue;
+                }
+                Resolution::Tenant(name) => self.tenancy.tenant_id(&name),
+                Resolution::Id(id) => self.tenancy.recheck(id),
+                Resolution::Invalid(reason) => {
+                    tracing::debug!(reason, "request names no valid tenant");
+                    return Decision::Refused(TenantRejection::Invalid);
+                }
+                Resolution::Ambiguous(reason) => {
+                    tracing::debug!(reason, "request names more than one tenant");
+                    return Decision::Refused(TenantRejection::Ambiguous);
+                }
+            };
+            let Ok(id) = id else {
+                return Decision::Refused(TenantRejection::Invalid);
+            };
+            match &named {
+                Some(first) if *first != id => {
+                    tracing::debug!(%first, second = %id, "resolvers disagree");
+                    return Decision::Refused(TenantRejection::Ambiguous);
+                }
+                _ => named = Some(id),
             }
         }
-        Resolution::Next
+        match (named, admin) {
+            (Some(_), true) => Decision::Refused(TenantRejection::Ambiguous),
+            (Some(id), false) => Decision::Tenant(id),
+            (None, true) => Decision::Admin,
+            (None, false) => Decision::Unresolved,
+        }
     }
 
     /// Runs `f` on the status cache (made on first use), unless caching is off.
@@ -115,74 +165,46 @@ impl Shared {
         Ok(status)
     }
 
-    /// Creates `id` once however many requests ask at the same time.
-    async fn create(&self, id: &TenantId) -> Result<(), ErrorCode> {
-        let cell = {
-            let mut creating = self
-                .state
-                .creating
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            creating.entry(id.clone()).or_default().clone()
+    /// The authorization hook's answer for `id`.
+    async fn authorize(&self, parts: &Parts, id: &TenantId) -> Result<(), TenantRejection> {
+        let Some(hook) = &self.authorize else {
+            return Ok(());
         };
-        let result = cell
-            .get_or_init(|| async {
-                match self.tenancy.create_and_migrate_id(id).await {
-                    Ok(_) => Ok(()),
-                    // Another process won: it is there, or about to be.
-                    Err(Error::TenantExists { .. }) => Ok(()),
-                    Err(e) => {
-                        tracing::error!(tenant = %id, error = %e, "on-demand creation failed");
-                        Err(e.code())
-                    }
-                }
-            })
-            .await;
-        let result = *result;
-        let mut creating = self
-            .state
-            .creating
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if creating.get(id).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
-            creating.remove(id);
+        match hook.ask(parts, id).await {
+            Access::Allow => Ok(()),
+            Access::Unauthorized => Err(TenantRejection::Unauthorized),
+            Access::Forbidden => Err(TenantRejection::Forbidden),
         }
-        result
-    }
-
-    /// Whether this process is creating `id` on demand right now.
-    fn creating(&self, id: &TenantId) -> bool {
-        self.state
-            .creating
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains_key(id)
     }
 
     /// The tenant a request resolves to, checked against the registry.
-    async fn admit(&self, id: TenantId) -> Result<TenantId, TenantRejection> {
+    async fn admit(&self, parts: &Parts, id: TenantId) -> Result<TenantId, TenantRejection> {
         let unavailable = |e: Error| {
             tracing::error!(tenant = %id, error = %e, "tenant registry lookup failed");
             TenantRejection::Unavailable
         };
         let mut status = self.status(&id).await.map_err(unavailable)?;
-        // Also join a creation this process has in flight: off PostgreSQL
+        // Also join a creation this layer has in flight: off PostgreSQL
         // the row reads `provisioning`, then `active` before the migrations
         // finish, and only the creation's end means the tenant is ready. A
         // `provisioning` row with no creation here (finished since, or
         // another process's) retries the create, which then answers
-        // `TenantExists`, and the status is read again.
-        let in_flight = matches!(status, None | Some(TenantStatus::Provisioning));
-        if self.on_demand && (in_flight || self.creating(&id)) {
-            self.create(&id)
-                .await
-                .map_err(|_| TenantRejection::Unavailable)?;
+        // `TenantExists`, and the status is read again. Only an admitted
+        // request starts a creation.
+        let creations = &self.state.creations;
+        let on_demand = &self.on_demand;
+        let wanted = matches!(status, None | Some(TenantStatus::Provisioning));
+        if on_demand.enabled
+            && (creations.in_flight(&id)
+                || (wanted && on_demand::admitted(on_demand, parts, &id).await))
+        {
+            creations.create(&self.tenancy, on_demand, &id).await?;
             status = self.status(&id).await.map_err(unavailable)?;
         }
         match status {
             Some(TenantStatus::Active) => Ok(id),
             Some(TenantStatus::Suspended) => Err(TenantRejection::Suspended),
-            Some(TenantStatus::Provisioning) if self.on_demand => {
+            Some(TenantStatus::Provisioning) if on_demand.enabled => {
                 Err(TenantRejection::Provisioning)
             }
             _ => Err(TenantRejection::NotFound),
@@ -233,19 +255,14 @@ where
         let shared = self.shared.clone();
         ResponseFuture::new(async move {
             let (mut parts, body) = request.into_parts();
-            let resolution = shared.resolve(&mut parts).await;
-            let named = match resolution {
-                Resolution::Tenant(name) => shared.tenancy.tenant_id(&name),
-                Resolution::Id(id) => shared.tenancy.recheck(id),
-                Resolution::Invalid(reason) => {
-                    tracing::debug!(reason, "request names no valid tenant");
-                    return Ok(TenantRejection::Invalid.into_response());
-                }
-                Resolution::Admin => {
+            let id = match shared.resolve(&mut parts).await {
+                Decision::Tenant(id) => id,
+                Decision::Refused(rejection) => return Ok(rejection.into_response()),
+                Decision::Admin => {
                     parts.extensions.insert(Resolved::Admin);
                     return inner.call(Request::from_parts(parts, body)).await;
                 }
-                _ => {
+                Decision::Unresolved => {
                     if let Some(status) = shared.required {
                         return Ok(TenantRejection::Required(status).into_response());
                     }
@@ -253,9 +270,11 @@ where
                     return inner.call(Request::from_parts(parts, body)).await;
                 }
             };
-            let admitted = match named {
-                Ok(id) => shared.admit(id).await,
-                Err(_) => Err(TenantRejection::Invalid),
+            // Authorization first: an unauthorized client learns nothing of
+            // the registry and creates nothing.
+            let admitted = match shared.authorize(&parts, &id).await {
+                Ok(()) => shared.admit(&parts, id).await,
+                Err(rejection) => Err(rejection),
             };
             let id = match admitted {
                 Ok(id) => id,
