@@ -9,12 +9,19 @@ use super::{
 use crate::{
     dialect::Dialect,
     error::{Error, Result},
-    rewrite::Route,
+    rewrite::{Catalogs, Route},
 };
 
 /// Shared tables live in the pool's own database (the one the URL selects);
 /// tenant tables in the tenant's database. Every table reference is
 /// qualified, so no statement depends on `USE`.
+/// MySQL's system schemas and `DUAL`.
+const CATALOGS: Catalogs = Catalogs {
+    schemas: &["information_schema", "mysql", "performance_schema", "sys"],
+    prefixes: &[],
+    tables: &["dual"],
+};
+
 #[derive(Debug)]
 pub(crate) struct MySql {
     shared_database: String,
@@ -45,7 +52,7 @@ impl MySql {
 #[async_trait::async_trait]
 impl Backend for MySql {
     fn route(&self, home: &str) -> Route {
-        Route::qualified(Dialect::MySql, home, &self.shared_database)
+        Route::qualified(Dialect::MySql, home, &self.shared_database).with_catalogs(CATALOGS)
     }
 
     fn shared_home(&self) -> &str {

@@ -8,11 +8,23 @@ use super::{
     Backend,
     migrate::{self, Migrate, Session},
 };
-use crate::{dialect::Dialect, error::Result, rewrite::Route};
+use crate::{
+    dialect::Dialect,
+    error::Result,
+    rewrite::{Catalogs, Route},
+};
 
 /// Shared tables live in `shared_schema` (default `public`); tenant tables in
 /// the tenant's schema. Every table reference is qualified, so no statement
 /// depends on `search_path`.
+/// PostgreSQL's system catalogs: `pg_catalog` is searched first whatever
+/// the search path, so unqualified `pg_*` names are its.
+const CATALOGS: Catalogs = Catalogs {
+    schemas: &["pg_catalog", "information_schema"],
+    prefixes: &["pg_"],
+    tables: &[],
+};
+
 #[derive(Debug)]
 pub(crate) struct Postgres {
     shared_schema: String,
@@ -29,7 +41,7 @@ impl Postgres {
 #[async_trait::async_trait]
 impl Backend for Postgres {
     fn route(&self, home: &str) -> Route {
-        Route::qualified(Dialect::Postgres, home, &self.shared_schema)
+        Route::qualified(Dialect::Postgres, home, &self.shared_schema).with_catalogs(CATALOGS)
     }
 
     fn shared_home(&self) -> &str {

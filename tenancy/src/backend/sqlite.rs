@@ -28,7 +28,14 @@ use super::{
 use crate::{
     dialect::Dialect,
     error::{Error, Result},
-    rewrite::Route,
+    rewrite::{Catalogs, Route},
+};
+
+/// SQLite's own tables (`sqlite_master`, `sqlite_sequence`...).
+const CATALOGS: Catalogs = Catalogs {
+    schemas: &[],
+    prefixes: &["sqlite_"],
+    tables: &[],
 };
 
 /// The schema name the shared file is attached under.
@@ -150,7 +157,7 @@ impl Sqlite {
 #[async_trait::async_trait]
 impl Backend for Sqlite {
     fn route(&self, _home: &str) -> Route {
-        Route::qualified(Dialect::Sqlite, "main", SHARED)
+        Route::qualified(Dialect::Sqlite, "main", SHARED).with_catalogs(CATALOGS)
     }
 
     fn shared_home(&self) -> &str {

@@ -7,111 +7,22 @@ use super::{
     Refused, Route,
     keyword::{Kw, keyword},
     scan::{Scanner, Tok},
+    state::{State, bit},
 };
 use crate::{
     dialect::Dialect,
     registry::{Registry, Scope},
 };
 
-/// Grammar state: one statement at a time, paren depth tracked in bit masks.
-#[derive(Debug, Default)]
-struct State {
-    /// The next name is in table position.
-    expect_table: bool,
-    /// The statement's first keyword.
-    first: Kw,
-    /// The previous token's keyword (`None` for punctuation and literals).
-    prev: Kw,
-    /// `CREATE ... INDEX` / `DROP INDEX`: `ON` names a table.
-    index_stmt: bool,
-    depth: u32,
-    /// Bit d: a comma at depth d starts another table (FROM lists).
-    list: u64,
-    /// Bit d: the parens at depth d are `EXTRACT(...)` and the like.
-    from_fn: u64,
-    /// `CREATE TABLE`.
-    create_table: bool,
-    /// SQLite `CREATE TABLE`: the column or constraint being read.
-    item: Option<Item>,
-    /// SQLite: a foreign key to a shared table being cut, from this offset
-    /// to the end of its column or constraint.
-    cut: Option<usize>,
-    /// The keyword that put the next name in table position.
-    via: Kw,
-    /// The name in table position is an object a DDL statement creates,
-    /// drops, alters or points at: one the registry does not know belongs
-    /// to the tenant (created through its connection), not an error.
-    ddl: bool,
-    /// `CREATE ... TRIGGER` / `DROP TRIGGER`: `ON` names a table.
-    trigger_stmt: bool,
-    /// `CREATE TABLE` of a shared table (SQLite keeps its foreign keys to
-    /// other shared tables: they are in the same file).
-    creating_shared: bool,
-    /// The next name is a common table expression's.
-    cte_next: bool,
-    /// `WITH RECURSIVE`: a name is visible in its own body.
-    recursive: bool,
-    /// A non-recursive expression's name, visible once its body closes
-    /// (inside the body the same name is the table), with its depth and
-    /// whether its `AS` has been read.
-    pending_cte: Option<((usize, usize), u32, bool)>,
-    /// Bit d: a comma at depth d introduces another common table expression.
-    cte_list: u64,
-    /// The names of the statement's common table expressions, which shadow
-    /// tables of the same name.
-    ctes: Ctes,
-}
-
-/// Spans of common table expression names; a few inline, more on the heap.
-#[derive(Debug, Default)]
-struct Ctes {
-    inline: [(usize, usize); 8],
-    len: usize,
-    more: Vec<(usize, usize)>,
-}
-
-impl Ctes {
-    fn push(&mut self, span: (usize, usize)) {
-        if let Some(slot) = self.inline.get_mut(self.len) {
-            *slot = span;
-            self.len += 1;
-        } else {
-            self.more.push(span);
-        }
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &(usize, usize)> {
-        self.inline[..self.len].iter().chain(&self.more)
-    }
-}
-
-/// One column or table constraint of a SQLite `CREATE TABLE`.
-#[derive(Debug, Clone, Copy)]
-struct Item {
-    /// The comma before it (none for the first).
-    comma: Option<usize>,
-    kind: ItemKind,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ItemKind {
-    Unknown,
-    Column,
-    Constraint,
-}
-
-fn bit(depth: u32) -> u64 {
-    1u64.checked_shl(depth).unwrap_or(0)
-}
-
+/// One statement (or several) being rewritten.
 pub(super) struct Rewriter<'s, 'r> {
-    sc: Scanner<'s>,
-    sql: &'s str,
-    registry: &'r Registry,
-    route: &'r Route,
-    out: Option<String>,
-    copied: usize,
-    st: State,
+    pub(super) sc: Scanner<'s>,
+    pub(super) sql: &'s str,
+    pub(super) registry: &'r Registry,
+    pub(super) route: &'r Route,
+    pub(super) out: Option<String>,
+    pub(super) copied: usize,
+    pub(super) st: State,
 }
 
 impl<'s, 'r> Rewriter<'s, 'r> {
@@ -338,69 +249,6 @@ impl<'s, 'r> Rewriter<'s, 'r> {
         }
     }
 
-    /// SQLite cannot enforce a foreign key into another database file, and
-    /// refuses a qualified `REFERENCES` target: a foreign key from a tenant
-    /// table to a shared table is cut from tenant DDL (the relation itself
-    /// still works in queries).
-    fn sqlite_item_word(&mut self, kw: Kw, start: usize) {
-        if self.route.dialect != Dialect::Sqlite || self.st.depth != 1 {
-            return;
-        }
-        let Some(item) = &mut self.st.item else {
-            return;
-        };
-        if item.kind == ItemKind::Unknown {
-            item.kind = match kw {
-                Kw::Constraint | Kw::Foreign => ItemKind::Constraint,
-                _ => ItemKind::Column,
-            };
-        }
-        let item = *item;
-        if kw != Kw::References || self.st.cut.is_some() || self.st.creating_shared {
-            return;
-        }
-        let mut peek = self.sc;
-        let target = peek.next();
-        let shared = self
-            .name(target)
-            .is_some_and(|name| self.scope(&name, target) == Some(Scope::Shared));
-        let from = match item.kind {
-            ItemKind::Constraint => item.comma,
-            _ => Some(start),
-        };
-        if let Some(from) = from.filter(|&from| shared && from >= self.copied) {
-            self.st.cut = Some(from);
-        }
-    }
-
-    fn sqlite_item_punct(&mut self, c: u8, at: usize) {
-        if self.route.dialect != Dialect::Sqlite {
-            return;
-        }
-        match (c, self.st.depth) {
-            (b'(', 0) if self.st.create_table && self.st.item.is_none() => {
-                self.st.item = Some(Item {
-                    comma: None,
-                    kind: ItemKind::Unknown,
-                });
-            }
-            (b',' | b')', 1) if self.st.item.is_some() => {
-                if let Some(from) = self.st.cut.take() {
-                    let out = self
-                        .out
-                        .get_or_insert_with(|| String::with_capacity(self.sql.len()));
-                    out.push_str(&self.sql[self.copied..from]);
-                    self.copied = at;
-                }
-                self.st.item = (c == b',').then_some(Item {
-                    comma: Some(at),
-                    kind: ItemKind::Unknown,
-                });
-            }
-            _ => {}
-        }
-    }
-
     fn on_punct(&mut self, c: u8) {
         let st = &mut self.st;
         match c {
@@ -524,134 +372,5 @@ impl<'s, 'r> Rewriter<'s, 'r> {
             self.copied = start;
         }
         Ok(())
-    }
-
-    /// SQLite `CREATE INDEX`/`CREATE TRIGGER`: whether the table after the
-    /// statement's `ON` is shared.
-    fn on_table_is_shared(&self) -> bool {
-        let mut peek = self.sc;
-        let mut depth = 0u32;
-        loop {
-            match peek.next() {
-                Tok::End | Tok::Punct(b';') => return false,
-                Tok::Punct(b'(') => depth += 1,
-                Tok::Punct(b')') => depth = depth.saturating_sub(1),
-                Tok::Word(s, e) if depth == 0 && keyword(&self.sc.b[s..e]) == Kw::On => {
-                    let table = peek.next();
-                    return self
-                        .name(table)
-                        .is_some_and(|name| self.scope(&name, table) == Some(Scope::Shared));
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// Whether unregistered tables are refused on this route: strict
-    /// routing, and a tenant's statement (the library's own statements on
-    /// the shared home name only its own tables).
-    fn strict(&self) -> bool {
-        self.registry.is_strict() && !self.route.tenant_home.is_empty()
-    }
-
-    /// Whether `name` is one of the statement's common table expressions.
-    fn is_cte(&self, name: &str, tok: Tok) -> bool {
-        let folds = matches!(
-            (self.route.dialect, tok),
-            (Dialect::Postgres, Tok::Word(..)) | (Dialect::Sqlite, _)
-        );
-        self.st.ctes.iter().any(|&(s, e)| {
-            let cte = match self.sc.b.get(s) {
-                Some(b'"' | b'`' | b'[') => self.name(Tok::Quoted(s, e)),
-                _ => self.name(Tok::Word(s, e)),
-            };
-            cte.is_some_and(|cte| {
-                if folds {
-                    cte.eq_ignore_ascii_case(name)
-                } else {
-                    *cte == *name
-                }
-            })
-        })
-    }
-
-    /// A qualifier naming a system schema: `pg_catalog`,
-    /// `information_schema`; MySQL's `mysql`, `performance_schema`, `sys`.
-    fn is_system_schema(&self, home: Tok) -> bool {
-        let Some(home) = self.name(home) else {
-            return false;
-        };
-        let home = home.to_ascii_lowercase();
-        match self.route.dialect {
-            Dialect::Postgres => {
-                matches!(home.as_str(), "pg_catalog" | "information_schema")
-            }
-            Dialect::MySql => matches!(
-                home.as_str(),
-                "information_schema" | "mysql" | "performance_schema" | "sys"
-            ),
-            Dialect::Sqlite => false,
-        }
-    }
-
-    /// An unqualified system table: PostgreSQL's `pg_*` catalogs (always
-    /// found first), SQLite's `sqlite_*`, MySQL's `dual`.
-    fn is_system_table(&self, name: &str) -> bool {
-        let lower = |prefix: &str| {
-            name.as_bytes()
-                .get(..prefix.len())
-                .is_some_and(|start| start.eq_ignore_ascii_case(prefix.as_bytes()))
-        };
-        match self.route.dialect {
-            Dialect::Postgres => lower("pg_"),
-            Dialect::Sqlite => lower("sqlite_"),
-            Dialect::MySql => name.eq_ignore_ascii_case("dual"),
-        }
-    }
-
-    /// The identifier a token names, unquoted.
-    fn name(&self, tok: Tok) -> Option<Cow<'s, str>> {
-        match tok {
-            Tok::Word(s, e) => Some(Cow::Borrowed(&self.sql[s..e])),
-            Tok::Quoted(s, e) => {
-                let q = self.sc.b[s];
-                let close = if q == b'[' { b']' } else { q };
-                if e < s + 2 || self.sc.b.get(e - 1) != Some(&close) {
-                    return None; // unterminated
-                }
-                let inner = &self.sql[s + 1..e - 1];
-                let quote = close as char;
-                if q != b'[' && inner.contains(quote) {
-                    let doubled: String = [quote, quote].iter().collect();
-                    Some(Cow::Owned(inner.replace(&doubled, &quote.to_string())))
-                } else {
-                    Some(Cow::Borrowed(inner))
-                }
-            }
-            _ => None,
-        }
-    }
-
-    /// Whether a qualifier names this route's tenant home, as the database
-    /// will read it (PostgreSQL folds unquoted names to lower case).
-    fn is_own_home(&self, home: Tok) -> bool {
-        let Some(name) = self.name(home) else {
-            return false;
-        };
-        let own = &*self.route.tenant_home;
-        match (self.route.dialect, home) {
-            (Dialect::Postgres, Tok::Word(..)) => {
-                own.bytes().all(|b| !b.is_ascii_uppercase()) && name.eq_ignore_ascii_case(own)
-            }
-            _ => *name == *own,
-        }
-    }
-
-    fn scope(&self, name: &str, tok: Tok) -> Option<Scope> {
-        match (self.route.dialect, tok) {
-            (Dialect::Sqlite, _) => self.registry.folded(name),
-            (Dialect::Postgres, Tok::Word(..)) => self.registry.folded(name),
-            _ => self.registry.exact(name),
-        }
     }
 }

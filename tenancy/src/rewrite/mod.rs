@@ -20,7 +20,10 @@ use crate::{dialect::Dialect, registry::Registry};
 
 mod grammar;
 mod keyword;
+mod names;
 mod scan;
+mod sqlite;
+mod state;
 
 /// Where one tenant's statements go.
 #[derive(Debug, Clone)]
@@ -33,6 +36,20 @@ pub(crate) struct Route {
     pub(crate) tenant_home: Box<str>,
     /// Prefix written before shared tables; `None` leaves them as written.
     pub(crate) shared_prefix: Option<Box<str>>,
+    /// The dialect's system catalogs, never refused.
+    pub(crate) catalogs: Catalogs,
+}
+
+/// A dialect's system catalogs, which strict routing never refuses; the
+/// backend that owns the dialect supplies them.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Catalogs {
+    /// Schemas (qualifiers) of system tables.
+    pub(crate) schemas: &'static [&'static str],
+    /// Prefixes of unqualified system tables.
+    pub(crate) prefixes: &'static [&'static str],
+    /// Unqualified system tables.
+    pub(crate) tables: &'static [&'static str],
 }
 
 impl Route {
@@ -44,7 +61,14 @@ impl Route {
             tenant_prefix: Some(prefix(dialect, tenant_home)),
             tenant_home: tenant_home.into(),
             shared_prefix: Some(prefix(dialect, shared_home)),
+            catalogs: Catalogs::default(),
         }
+    }
+
+    /// This route with the dialect's system catalogs.
+    pub(crate) fn with_catalogs(mut self, catalogs: Catalogs) -> Self {
+        self.catalogs = catalogs;
+        self
     }
 
     /// The library's own statements on the shared pool: no tenant home,
@@ -55,6 +79,7 @@ impl Route {
             tenant_prefix: None,
             tenant_home: "".into(),
             shared_prefix: shared_home.map(|home| prefix(dialect, home)),
+            catalogs: Catalogs::default(),
         }
     }
 }

@@ -19,16 +19,29 @@ fn registry() -> Registry {
     )
 }
 
+// The catalogs the backends supply (`backend/*.rs`).
 fn pg() -> Route {
-    Route::qualified(Dialect::Postgres, "tenant_a", "public")
+    Route::qualified(Dialect::Postgres, "tenant_a", "public").with_catalogs(Catalogs {
+        schemas: &["pg_catalog", "information_schema"],
+        prefixes: &["pg_"],
+        tables: &[],
+    })
 }
 
 fn my() -> Route {
-    Route::qualified(Dialect::MySql, "tenant_a", "app")
+    Route::qualified(Dialect::MySql, "tenant_a", "app").with_catalogs(Catalogs {
+        schemas: &["information_schema", "mysql", "performance_schema", "sys"],
+        prefixes: &[],
+        tables: &["dual"],
+    })
 }
 
 fn lite() -> Route {
-    Route::qualified(Dialect::Sqlite, "main", "shared")
+    Route::qualified(Dialect::Sqlite, "main", "shared").with_catalogs(Catalogs {
+        schemas: &[],
+        prefixes: &["sqlite_"],
+        tables: &[],
+    })
 }
 
 #[track_caller]

@@ -1,0 +1,80 @@
+//! The grammar's state for one statement: what the next name is, paren
+//! depth in bit masks, and the names the statement defines.
+
+use super::{keyword::Kw, sqlite::Item};
+
+/// Grammar state: one statement at a time, paren depth tracked in bit masks.
+#[derive(Debug, Default)]
+pub(super) struct State {
+    /// The next name is in table position.
+    pub(super) expect_table: bool,
+    /// The statement's first keyword.
+    pub(super) first: Kw,
+    /// The previous token's keyword (`None` for punctuation and literals).
+    pub(super) prev: Kw,
+    /// `CREATE ... INDEX` / `DROP INDEX`: `ON` names a table.
+    pub(super) index_stmt: bool,
+    pub(super) depth: u32,
+    /// Bit d: a comma at depth d starts another table (FROM lists).
+    pub(super) list: u64,
+    /// Bit d: the parens at depth d are `EXTRACT(...)` and the like.
+    pub(super) from_fn: u64,
+    /// `CREATE TABLE`.
+    pub(super) create_table: bool,
+    /// SQLite `CREATE TABLE`: the column or constraint being read.
+    pub(super) item: Option<Item>,
+    /// SQLite: a foreign key to a shared table being cut, from this offset
+    /// to the end of its column or constraint.
+    pub(super) cut: Option<usize>,
+    /// The keyword that put the next name in table position.
+    pub(super) via: Kw,
+    /// The name in table position is an object a DDL statement creates,
+    /// drops, alters or points at: one the registry does not know belongs
+    /// to the tenant (created through its connection), not an error.
+    pub(super) ddl: bool,
+    /// `CREATE ... TRIGGER` / `DROP TRIGGER`: `ON` names a table.
+    pub(super) trigger_stmt: bool,
+    /// `CREATE TABLE` of a shared table (SQLite keeps its foreign keys to
+    /// other shared tables: they are in the same file).
+    pub(super) creating_shared: bool,
+    /// The next name is a common table expression's.
+    pub(super) cte_next: bool,
+    /// `WITH RECURSIVE`: a name is visible in its own body.
+    pub(super) recursive: bool,
+    /// A non-recursive expression's name, visible once its body closes
+    /// (inside the body the same name is the table), with its depth and
+    /// whether its `AS` has been read.
+    pub(super) pending_cte: Option<((usize, usize), u32, bool)>,
+    /// Bit d: a comma at depth d introduces another common table expression.
+    pub(super) cte_list: u64,
+    /// The names of the statement's common table expressions, which shadow
+    /// tables of the same name.
+    pub(super) ctes: Ctes,
+}
+
+/// Spans of common table expression names; a few inline, more on the heap.
+#[derive(Debug, Default)]
+pub(super) struct Ctes {
+    pub(super) inline: [(usize, usize); 8],
+    pub(super) len: usize,
+    pub(super) more: Vec<(usize, usize)>,
+}
+
+impl Ctes {
+    pub(super) fn push(&mut self, span: (usize, usize)) {
+        if let Some(slot) = self.inline.get_mut(self.len) {
+            *slot = span;
+            self.len += 1;
+        } else {
+            self.more.push(span);
+        }
+    }
+
+    pub(super) fn iter(&self) -> impl Iterator<Item = &(usize, usize)> {
+        self.inline[..self.len].iter().chain(&self.more)
+    }
+}
+
+pub(super) fn bit(depth: u32) -> u64 {
+    1u64.checked_shl(depth).unwrap_or(0)
+}
