@@ -3,21 +3,23 @@
 use std::process::{Command, Output};
 
 struct Cli {
+    url: String,
     dir: tempfile::TempDir,
 }
 
 impl Cli {
     fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
         Cli {
-            dir: tempfile::tempdir().expect("temp dir"),
+            url: format!("sqlite://{}/shared.db?mode=rwc", dir.path().display()),
+            dir,
         }
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        let url = format!("sqlite://{}/shared.db?mode=rwc", self.dir.path().display());
         Command::new(env!("CARGO_BIN_EXE_migration"))
             .args(args)
-            .env("DATABASE_URL", url)
+            .env("DATABASE_URL", &self.url)
             .env_remove("RUST_LOG")
             .current_dir(self.dir.path())
             .output()
@@ -35,9 +37,27 @@ impl Cli {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Runs `args`, expecting a failure; its stderr.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            !out.status.success(),
+            "{args:?} succeeded: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
     fn json(&self, args: &[&str]) -> serde_json::Value {
         serde_json::from_str(&self.ok(args)).expect("valid JSON")
     }
+}
+
+/// One line on stderr, starting with `error: `.
+fn one_line_error(stderr: &str) -> &str {
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    stderr.trim_end()
 }
 
 #[test]
@@ -89,4 +109,35 @@ fn lifecycle_and_migrations_from_the_command_line() {
     cli.ok(&["tenant", "drop", "acme", "--force"]);
     let list = cli.json(&["tenant", "list", "--json"]);
     assert_eq!(list.as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn failures_print_their_whole_cause() {
+    let cli = Cli::new();
+    cli.ok(&["up"]);
+    cli.ok(&["tenant", "create", "acme"]);
+    cli.ok(&["tenant", "create", "globex"]);
+    cli.ok(&["reset", "--tenant", "acme"]);
+    let file = std::fs::read_dir(cli.dir.path().join("tenants"))
+        .expect("tenant files")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.to_string_lossy().ends_with("acme.db"))
+        .expect("the file of acme");
+    std::fs::write(&file, vec![b'x'; 4096]).expect("garbage");
+
+    let stderr = cli.fails(&["up", "--tenant", "acme"]);
+    let line = one_line_error(&stderr);
+    assert!(line.contains("migration of tenant acme failed: "), "{line}");
+    assert!(line.contains("file is not a database"), "{line}");
+
+    let out = cli.run(&["up", "--all"]);
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let failed = stdout
+        .lines()
+        .find(|l| l.starts_with("FAILED"))
+        .unwrap_or_default();
+    assert!(failed.contains("acme"), "{stdout}");
+    assert!(failed.contains("file is not a database"), "{stdout}");
+    assert!(stdout.contains("tenants: 1 ok, 1 failed"), "{stdout}");
 }

@@ -12,10 +12,14 @@
 //! ```
 //!
 //! `up` alone migrates the shared home; `up --all` the shared home, then
-//! every tenant; `up --tenant acme` one tenant. `down --all` rolls back
+//! every active tenant; `up --tenant acme` one tenant. `down --all` rolls back
 //! tenants only; `fresh`, `refresh` and `reset` never touch the shared home
-//! (it holds the tenant registry). The exit code is non-zero when anything
-//! failed.
+//! (it holds the tenant registry).
+//!
+//! Errors print their whole chain of causes. The exit code is non-zero when
+//! anything failed.
+
+mod output;
 
 use std::{process::ExitCode, time::Instant};
 
@@ -24,12 +28,10 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use sea_orm_migration::MigratorTrait;
 use serde_json::json;
 
+use self::output::{chain, drift, print_report};
 use crate::{
-    error::{Error, Result},
-    migrate::{
-        MigrateOptions, MigrationOutcome, MigrationReport, Migrations, OnFailure, TenantReport,
-        Verb,
-    },
+    error::Error,
+    migrate::{MigrateOptions, Migrations, OnFailure, TenantReport, Verb},
     tenancy::Tenancy,
     tenant::Irreversibly,
     tenant_id::TenantId,
@@ -120,22 +122,69 @@ enum TenantCommand {
     },
 }
 
-/// Parses the command line, runs it, and exits the process with its code.
+/// Why the command line failed.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    /// No URL in `-u` or `DATABASE_URL`.
+    #[error("set DATABASE_URL or pass -u")]
+    NoUrl,
+    /// `tenant drop` without `--force`.
+    #[error("refusing to drop {tenant}: this deletes all its data; pass --force")]
+    DropNeedsForce {
+        /// The tenant.
+        tenant: String,
+    },
+    /// `fresh`, `refresh` or `reset` with neither `--tenant` nor `--all`.
+    #[error("{verb} applies to tenants: pass --tenant NAME or --all")]
+    NoTarget {
+        /// The verb.
+        verb: &'static str,
+    },
+    /// A library error.
+    #[error(transparent)]
+    Tenancy(#[from] Error),
+}
+
+impl From<sea_orm::DbErr> for CliError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        CliError::Tenancy(Error::Db(err))
+    }
+}
+
+impl Command {
+    /// Refuses what needs a confirmation it was not given, before anything
+    /// connects.
+    fn check(&self) -> Result<(), CliError> {
+        match self {
+            Command::Tenant(TenantCommand::Drop { name, force: false }) => {
+                Err(CliError::DropNeedsForce {
+                    tenant: name.clone(),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Parses the command line, runs it, and exits the process with its code:
+/// 0 when everything succeeded, 1 otherwise. Errors go to stderr on one
+/// line, with every cause.
 pub async fn run<S: MigratorTrait, T: MigratorTrait>(_shared: S, _tenant: T) {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
     let code = match execute::<S, T>(cli).await {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err}");
+            eprintln!("error: {}", chain(&err));
             ExitCode::FAILURE
         }
     };
     std::process::exit(if code == ExitCode::SUCCESS { 0 } else { 1 });
 }
 
-async fn connect(url: Option<String>, verbose: bool) -> Result<DatabaseConnection> {
-    let url = url.ok_or_else(|| Error::Config("set DATABASE_URL or pass -u".to_owned()))?;
+/// Connects to the shared home.
+async fn connect(url: Option<String>, verbose: bool) -> Result<DatabaseConnection, CliError> {
+    let url = url.ok_or(CliError::NoUrl)?;
     let mut options = ConnectOptions::new(url);
     options.sqlx_logging(verbose);
     Ok(Database::connect(options).await?)
@@ -158,71 +207,11 @@ fn default_concurrency(db: &DatabaseConnection) -> usize {
     usize::try_from(max / 2).unwrap_or(1).max(1)
 }
 
-fn print_report(report: &MigrationReport, started: Instant) -> ExitCode {
-    for t in &report.tenants {
-        match &t.outcome {
-            MigrationOutcome::Ok { changed } => {
-                println!("ok      {}  {}", t.tenant, changed.join(", "))
-            }
-            MigrationOutcome::Failed {
-                error,
-                last_applied,
-            } => {
-                let cause = std::error::Error::source(error)
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                println!(
-                    "FAILED  {}  {cause} (last applied: {})",
-                    t.tenant,
-                    last_applied.as_deref().unwrap_or("none")
-                );
-            }
-            MigrationOutcome::Skipped => println!("skipped {}", t.tenant),
-        }
-    }
-    let ok = report
-        .tenants
-        .iter()
-        .filter(|t| matches!(t.outcome, MigrationOutcome::Ok { .. }))
-        .count();
-    let failed = report.failed().count();
-    let skipped = report.tenants.len() - ok - failed;
-    println!(
-        "tenants: {ok} ok, {failed} failed, {skipped} skipped in {:.2?}",
-        started.elapsed()
-    );
-    println!(
-        "{:<10} {:>6} {:>8} {:>8} {:>10}",
-        "", "ok", "failed", "skipped", "time"
-    );
-    println!(
-        "{:<10} {ok:>6} {failed:>8} {skipped:>8} {:>10.2?}",
-        "tenants",
-        started.elapsed()
-    );
-    if report.is_ok() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
-}
-
-/// How a tenant stands: `current`, `behind` (pending versions), `ahead`
-/// (versions the migrator does not know) or `diverged` (both).
-fn drift(state: &crate::tenant::MigrationState) -> &'static str {
-    match (state.pending.is_empty(), state.unknown.is_empty()) {
-        (true, true) => "current",
-        (false, true) => "behind",
-        (true, false) => "ahead",
-        (false, false) => "diverged",
-    }
-}
-
 async fn apply_verb<S: MigratorTrait, T: MigratorTrait>(
     tenancy: &Tenancy,
     target: Target,
     verb: Verb,
-) -> Result<ExitCode> {
+) -> Result<ExitCode, CliError> {
     let m: Migrations<T> = tenancy.migrations();
     if let Some(name) = target.tenant {
         let changed = m.run(&name, verb).await?;
@@ -237,10 +226,9 @@ async fn apply_verb<S: MigratorTrait, T: MigratorTrait>(
         Verb::Down(steps) if !target.all => S::down(db, steps).await?,
         Verb::Down(_) => {}
         _ if target.all => {}
-        _ => {
-            eprintln!("fresh, refresh and reset apply to tenants: pass --tenant NAME or --all");
-            return Ok(ExitCode::FAILURE);
-        }
+        Verb::Fresh => return Err(CliError::NoTarget { verb: "fresh" }),
+        Verb::Refresh => return Err(CliError::NoTarget { verb: "refresh" }),
+        _ => return Err(CliError::NoTarget { verb: "reset" }),
     }
     println!("ok      (shared)");
     if !target.all {
@@ -280,7 +268,8 @@ async fn apply_verb<S: MigratorTrait, T: MigratorTrait>(
     Ok(print_report(&report, started))
 }
 
-async fn execute<S: MigratorTrait, T: MigratorTrait>(cli: Cli) -> Result<ExitCode> {
+async fn execute<S: MigratorTrait, T: MigratorTrait>(cli: Cli) -> Result<ExitCode, CliError> {
+    cli.command.check()?;
     let db = connect(cli.database_url, cli.verbose).await?;
     let tenancy = Tenancy::builder(db).build().await?;
     let m: Migrations<T> = tenancy.migrations();
@@ -323,11 +312,7 @@ async fn execute<S: MigratorTrait, T: MigratorTrait>(cli: Cli) -> Result<ExitCod
             println!("created {name} ({} migrations)", applied.len());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Tenant(TenantCommand::Drop { name, force }) => {
-            if !force {
-                eprintln!("refusing to drop {name}: this deletes all its data; pass --force");
-                return Ok(ExitCode::FAILURE);
-            }
+        Command::Tenant(TenantCommand::Drop { name, .. }) => {
             tenancy.drop(&name, Irreversibly).await?;
             println!("dropped {name}");
             Ok(ExitCode::SUCCESS)
