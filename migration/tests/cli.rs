@@ -16,6 +16,13 @@ impl Cli {
         }
     }
 
+    fn on(url: &str) -> Self {
+        Cli {
+            url: url.to_owned(),
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
     fn run(&self, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_migration"))
             .args(args)
@@ -109,6 +116,32 @@ fn lifecycle_and_migrations_from_the_command_line() {
     cli.ok(&["tenant", "drop", "acme", "--force"]);
     let list = cli.json(&["tenant", "list", "--json"]);
     assert_eq!(list.as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn secrets_are_never_printed() {
+    let secret = "s3cret-Pa55";
+    let cli = Cli::on(&format!("postgres://app:{secret}@127.0.0.1:1/app"));
+    let help = cli.ok(&["--help"]);
+    assert!(
+        help.contains("DATABASE_URL") && !help.contains(secret),
+        "{help}"
+    );
+    let help = cli.ok(&["up", "--help"]);
+    assert!(!help.contains(secret), "{help}");
+    // An error quoting the URL (SeaORM's "no supporting driver") masks it.
+    let cli = Cli::on(&format!("nosuchdb://app:{secret}@127.0.0.1:1/app"));
+    let stderr = cli.fails(&["status"]);
+    let line = one_line_error(&stderr);
+    assert!(!line.contains(secret), "{line}");
+    assert!(
+        line.contains("nosuchdb://app:***@127.0.0.1:1/app"),
+        "{line}"
+    );
+    // Percent-encoded too.
+    let cli = Cli::on("nosuchdb://app:s3cret%2Fpw@127.0.0.1:1/app");
+    let line = cli.fails(&["up", "-u", "nosuchdb://app:s3cret%2Fpw@127.0.0.1:1/app"]);
+    assert!(!line.contains("s3cret"), "{line}");
 }
 
 #[test]

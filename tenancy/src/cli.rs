@@ -16,8 +16,8 @@
 //! tenants only; `fresh`, `refresh` and `reset` never touch the shared home
 //! (it holds the tenant registry).
 //!
-//! Errors print their whole chain of causes. The exit code is non-zero when
-//! anything failed.
+//! Errors print their whole chain of causes, with the database URL's
+//! password masked. The exit code is non-zero when anything failed.
 
 mod output;
 
@@ -28,7 +28,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use sea_orm_migration::MigratorTrait;
 use serde_json::json;
 
-use self::output::{chain, drift, print_report};
+use self::output::{Secrets, chain, drift, print_report};
 use crate::{
     error::Error,
     migrate::{MigrateOptions, Migrations, OnFailure, TenantReport, Verb},
@@ -40,8 +40,14 @@ use crate::{
 #[derive(Debug, Parser)]
 #[command(about = "Migrate the shared home and every tenant")]
 struct Cli {
-    /// Database URL of the shared home.
-    #[arg(short = 'u', long, env = "DATABASE_URL", global = true)]
+    /// Database URL of the shared home (its value is never printed).
+    #[arg(
+        short = 'u',
+        long,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        global = true
+    )]
     database_url: Option<String>,
     /// Log SQL and progress.
     #[arg(short, long, global = true)]
@@ -168,14 +174,15 @@ impl Command {
 
 /// Parses the command line, runs it, and exits the process with its code:
 /// 0 when everything succeeded, 1 otherwise. Errors go to stderr on one
-/// line, with every cause.
+/// line, with every cause and with the database URL's password masked.
 pub async fn run<S: MigratorTrait, T: MigratorTrait>(_shared: S, _tenant: T) {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
-    let code = match execute::<S, T>(cli).await {
+    let secrets = Secrets::new(cli.database_url.as_deref());
+    let code = match execute::<S, T>(cli, &secrets).await {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {}", chain(&err));
+            eprintln!("error: {}", secrets.mask(&chain(&err)));
             ExitCode::FAILURE
         }
     };
@@ -209,6 +216,7 @@ fn default_concurrency(db: &DatabaseConnection) -> usize {
 
 async fn apply_verb<S: MigratorTrait, T: MigratorTrait>(
     tenancy: &Tenancy,
+    secrets: &Secrets,
     target: Target,
     verb: Verb,
 ) -> Result<ExitCode, CliError> {
@@ -265,22 +273,29 @@ async fn apply_verb<S: MigratorTrait, T: MigratorTrait>(
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    Ok(print_report(&report, started))
+    Ok(print_report(&report, started, secrets))
 }
 
-async fn execute<S: MigratorTrait, T: MigratorTrait>(cli: Cli) -> Result<ExitCode, CliError> {
+async fn execute<S: MigratorTrait, T: MigratorTrait>(
+    cli: Cli,
+    secrets: &Secrets,
+) -> Result<ExitCode, CliError> {
     cli.command.check()?;
     let db = connect(cli.database_url, cli.verbose).await?;
     let tenancy = Tenancy::builder(db).build().await?;
     let m: Migrations<T> = tenancy.migrations();
     match cli.command {
-        Command::Up { target, num } => apply_verb::<S, T>(&tenancy, target, Verb::Up(num)).await,
-        Command::Down { target, num } => {
-            apply_verb::<S, T>(&tenancy, target, Verb::Down(Some(num))).await
+        Command::Up { target, num } => {
+            apply_verb::<S, T>(&tenancy, secrets, target, Verb::Up(num)).await
         }
-        Command::Fresh(target) => apply_verb::<S, T>(&tenancy, target, Verb::Fresh).await,
-        Command::Refresh(target) => apply_verb::<S, T>(&tenancy, target, Verb::Refresh).await,
-        Command::Reset(target) => apply_verb::<S, T>(&tenancy, target, Verb::Reset).await,
+        Command::Down { target, num } => {
+            apply_verb::<S, T>(&tenancy, secrets, target, Verb::Down(Some(num))).await
+        }
+        Command::Fresh(target) => apply_verb::<S, T>(&tenancy, secrets, target, Verb::Fresh).await,
+        Command::Refresh(target) => {
+            apply_verb::<S, T>(&tenancy, secrets, target, Verb::Refresh).await
+        }
+        Command::Reset(target) => apply_verb::<S, T>(&tenancy, secrets, target, Verb::Reset).await,
         Command::Status { target, json } => {
             let ids: Vec<TenantId> = match target.tenant {
                 Some(name) => vec![tenancy.tenant_id(&name)?],
