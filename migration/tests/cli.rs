@@ -119,6 +119,33 @@ fn lifecycle_and_migrations_from_the_command_line() {
 }
 
 #[test]
+fn unknown_tenants_are_errors() {
+    let cli = Cli::new();
+    cli.ok(&["up"]);
+    cli.ok(&["tenant", "create", "acme"]);
+    for args in [
+        &["status", "--tenant", "nobody"][..],
+        &["status", "--tenant", "nobody", "--json"],
+        &["up", "--tenant", "nobody"],
+        &["down", "--tenant", "nobody"],
+        &["fresh", "--tenant", "nobody"],
+        &["refresh", "--tenant", "nobody"],
+        &["reset", "--tenant", "nobody"],
+        &["tenant", "drop", "nobody", "--force"],
+    ] {
+        let out = cli.run(args);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            one_line_error(&stderr),
+            "error: tenant nobody not found",
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
 fn secrets_are_never_printed() {
     let secret = "s3cret-Pa55";
     let cli = Cli::on(&format!("postgres://app:{secret}@127.0.0.1:1/app"));

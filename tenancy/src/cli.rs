@@ -16,8 +16,9 @@
 //! tenants only; `fresh`, `refresh` and `reset` never touch the shared home
 //! (it holds the tenant registry).
 //!
-//! Errors print their whole chain of causes, with the database URL's
-//! password masked. The exit code is non-zero when anything failed.
+//! A `--tenant` the registry does not know is an error. Errors print their
+//! whole chain of causes, with the database URL's password masked. The exit
+//! code is non-zero when anything failed.
 
 mod output;
 
@@ -214,6 +215,18 @@ fn default_concurrency(db: &DatabaseConnection) -> usize {
     usize::try_from(max / 2).unwrap_or(1).max(1)
 }
 
+/// Fails unless tenant `name` is registered.
+async fn registered(tenancy: &Tenancy, name: &str) -> Result<TenantId, CliError> {
+    let id = tenancy.tenant_id(name)?;
+    match tenancy.info(name).await? {
+        Some(_) => Ok(id),
+        None => Err(Error::TenantNotFound {
+            tenant: id.to_string(),
+        }
+        .into()),
+    }
+}
+
 async fn apply_verb<S: MigratorTrait, T: MigratorTrait>(
     tenancy: &Tenancy,
     secrets: &Secrets,
@@ -222,6 +235,7 @@ async fn apply_verb<S: MigratorTrait, T: MigratorTrait>(
 ) -> Result<ExitCode, CliError> {
     let m: Migrations<T> = tenancy.migrations();
     if let Some(name) = target.tenant {
+        // An unregistered tenant is `TenantNotFound`, before anything runs.
         let changed = m.run(&name, verb).await?;
         println!("ok      {name}  {}", changed.join(", "));
         return Ok(ExitCode::SUCCESS);
@@ -298,7 +312,7 @@ async fn execute<S: MigratorTrait, T: MigratorTrait>(
         Command::Reset(target) => apply_verb::<S, T>(&tenancy, secrets, target, Verb::Reset).await,
         Command::Status { target, json } => {
             let ids: Vec<TenantId> = match target.tenant {
-                Some(name) => vec![tenancy.tenant_id(&name)?],
+                Some(name) => vec![registered(&tenancy, &name).await?],
                 None => tenancy.list().await?.into_iter().map(|t| t.id).collect(),
             };
             let states = m.status_many(&ids).await?;
