@@ -23,6 +23,10 @@ impl Cli {
         }
     }
 
+    fn shared_file(&self) -> std::path::PathBuf {
+        self.dir.path().join("shared.db")
+    }
+
     fn run(&self, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_migration"))
             .args(args)
@@ -57,6 +61,13 @@ impl Cli {
 
     fn json(&self, args: &[&str]) -> serde_json::Value {
         serde_json::from_str(&self.ok(args)).expect("valid JSON")
+    }
+
+    /// `(pending, applied)` counts of `tenant`.
+    fn counts(&self, tenant: &str) -> (usize, usize) {
+        let status = self.json(&["status", "--tenant", tenant, "--json"]);
+        let len = |key: &str| status[0][key].as_array().map_or(usize::MAX, Vec::len);
+        (len("pending"), len("applied"))
     }
 }
 
@@ -116,6 +127,30 @@ fn lifecycle_and_migrations_from_the_command_line() {
     cli.ok(&["tenant", "drop", "acme", "--force"]);
     let list = cli.json(&["tenant", "list", "--json"]);
     assert_eq!(list.as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn destructive_all_runs_need_force() {
+    let cli = Cli::new();
+    cli.ok(&["up"]);
+    cli.ok(&["tenant", "create", "acme"]);
+    for verb in ["down", "fresh", "refresh", "reset"] {
+        let stderr = cli.fails(&[verb, "--all"]);
+        let line = one_line_error(&stderr);
+        assert!(line.contains(&format!("`{verb} --all`")), "{line}");
+        assert!(line.contains("--force"), "{line}");
+        assert_eq!(cli.counts("acme"), (0, 4), "{verb} did something");
+    }
+    // Nothing is done at all: not even the registry of a new database.
+    let empty = Cli::new();
+    empty.fails(&["reset", "--all"]);
+    assert!(!empty.shared_file().exists());
+
+    cli.ok(&["reset", "--all", "--force"]);
+    assert_eq!(cli.counts("acme"), (4, 0));
+    // One tenant stays a plain command, as before.
+    cli.ok(&["fresh", "--tenant", "acme"]);
+    assert_eq!(cli.counts("acme"), (0, 4));
 }
 
 #[test]

@@ -14,7 +14,8 @@
 //! `up` alone migrates the shared home; `up --all` the shared home, then
 //! every active tenant; `up --tenant acme` one tenant. `down --all` rolls back
 //! tenants only; `fresh`, `refresh` and `reset` never touch the shared home
-//! (it holds the tenant registry).
+//! (it holds the tenant registry). `down`, `fresh`, `refresh` and `reset`
+//! with `--all` need `--force`, as `tenant drop` does.
 //!
 //! A `--tenant` the registry does not know is an error. Errors print their
 //! whole chain of causes, with the database URL's password masked. The exit
@@ -73,6 +74,16 @@ struct Target {
     abort_on_failure: bool,
 }
 
+/// A verb that deletes tenant data: `--all` needs `--force`.
+#[derive(Debug, Args)]
+struct Destructive {
+    #[command(flatten)]
+    target: Target,
+    /// Confirm a run over every tenant (`--all`): it deletes tenant data.
+    #[arg(long)]
+    force: bool,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Apply pending migrations.
@@ -86,7 +97,7 @@ enum Command {
     /// Roll back migrations (default: one).
     Down {
         #[command(flatten)]
-        target: Target,
+        run: Destructive,
         /// How many migrations.
         #[arg(short = 'n', long, default_value_t = 1)]
         num: u32,
@@ -100,11 +111,11 @@ enum Command {
         json: bool,
     },
     /// Drop every table, then apply every migration.
-    Fresh(Target),
+    Fresh(Destructive),
     /// Roll back every migration, then apply every migration.
-    Refresh(Target),
+    Refresh(Destructive),
     /// Roll back every migration.
-    Reset(Target),
+    Reset(Destructive),
     /// Tenant lifecycle.
     #[command(subcommand)]
     Tenant(TenantCommand),
@@ -135,6 +146,12 @@ enum CliError {
     /// No URL in `-u` or `DATABASE_URL`.
     #[error("set DATABASE_URL or pass -u")]
     NoUrl,
+    /// A destructive verb over every tenant without `--force`.
+    #[error("refusing `{verb} --all` without --force: it deletes data of every tenant")]
+    AllNeedsForce {
+        /// The verb.
+        verb: &'static str,
+    },
     /// `tenant drop` without `--force`.
     #[error("refusing to drop {tenant}: this deletes all its data; pass --force")]
     DropNeedsForce {
@@ -162,14 +179,22 @@ impl Command {
     /// Refuses what needs a confirmation it was not given, before anything
     /// connects.
     fn check(&self) -> Result<(), CliError> {
-        match self {
+        let (verb, run) = match self {
+            Command::Down { run, .. } => ("down", run),
+            Command::Fresh(run) => ("fresh", run),
+            Command::Refresh(run) => ("refresh", run),
+            Command::Reset(run) => ("reset", run),
             Command::Tenant(TenantCommand::Drop { name, force: false }) => {
-                Err(CliError::DropNeedsForce {
+                return Err(CliError::DropNeedsForce {
                     tenant: name.clone(),
-                })
+                });
             }
-            _ => Ok(()),
+            _ => return Ok(()),
+        };
+        if run.target.all && !run.force {
+            return Err(CliError::AllNeedsForce { verb });
         }
+        Ok(())
     }
 }
 
@@ -302,14 +327,14 @@ async fn execute<S: MigratorTrait, T: MigratorTrait>(
         Command::Up { target, num } => {
             apply_verb::<S, T>(&tenancy, secrets, target, Verb::Up(num)).await
         }
-        Command::Down { target, num } => {
-            apply_verb::<S, T>(&tenancy, secrets, target, Verb::Down(Some(num))).await
+        Command::Down { run, num } => {
+            apply_verb::<S, T>(&tenancy, secrets, run.target, Verb::Down(Some(num))).await
         }
-        Command::Fresh(target) => apply_verb::<S, T>(&tenancy, secrets, target, Verb::Fresh).await,
-        Command::Refresh(target) => {
-            apply_verb::<S, T>(&tenancy, secrets, target, Verb::Refresh).await
+        Command::Fresh(run) => apply_verb::<S, T>(&tenancy, secrets, run.target, Verb::Fresh).await,
+        Command::Refresh(run) => {
+            apply_verb::<S, T>(&tenancy, secrets, run.target, Verb::Refresh).await
         }
-        Command::Reset(target) => apply_verb::<S, T>(&tenancy, secrets, target, Verb::Reset).await,
+        Command::Reset(run) => apply_verb::<S, T>(&tenancy, secrets, run.target, Verb::Reset).await,
         Command::Status { target, json } => {
             let ids: Vec<TenantId> = match target.tenant {
                 Some(name) => vec![registered(&tenancy, &name).await?],
