@@ -1,6 +1,13 @@
-//! End to end: the built migration binary against a SQLite directory.
+//! End to end: the built migration binary against a SQLite directory, and,
+//! for what depends on the server, against fresh PostgreSQL and MariaDB
+//! databases (uniquely named, dropped afterwards).
 
 use std::process::{Command, Output};
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm_migration::SchemaManager;
+use tenancy::{Irreversibly, Tenancy};
+use tenancy_tests::{Kind, connect_server, unique};
 
 struct Cli {
     url: String,
@@ -206,6 +213,51 @@ fn secrets_are_never_printed() {
     assert!(!line.contains("s3cret"), "{line}");
 }
 
+#[tokio::test]
+async fn read_only_verbs_write_nothing_on_sqlite() {
+    // No database at all: no file is created.
+    let cli = Cli::new();
+    for args in [
+        &["status"][..],
+        &["status", "--all", "--json"],
+        &["status", "--tenant", "acme"],
+        &["tenant", "list"],
+        &["tenant", "list", "--json"],
+    ] {
+        let out = cli.run(args);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            one_line_error(&stderr).contains("no tenancy registry in this database"),
+            "{stderr}"
+        );
+    }
+    assert!(!cli.shared_file().exists());
+    assert!(!cli.dir.path().join("tenants").exists());
+
+    // Someone else's database: left byte for byte as it was.
+    let db = Database::connect(&cli.url).await.expect("sqlite");
+    db.execute_unprepared("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+        .await
+        .expect("table");
+    db.close().await.expect("close");
+    let before = std::fs::read(cli.shared_file()).expect("file");
+    for args in [&["status"][..], &["tenant", "list", "--json"]] {
+        let stderr = cli.fails(args);
+        assert!(stderr.contains("no tenancy registry"), "{stderr}");
+    }
+    assert_eq!(std::fs::read(cli.shared_file()).expect("file"), before);
+    assert!(!cli.dir.path().join("tenants").exists());
+
+    // With a registry they read as before.
+    cli.ok(&["up"]);
+    assert_eq!(
+        cli.json(&["tenant", "list", "--json"]),
+        serde_json::json!([])
+    );
+}
+
 #[test]
 fn failures_print_their_whole_cause() {
     let cli = Cli::new();
@@ -235,4 +287,119 @@ fn failures_print_their_whole_cause() {
     assert!(failed.contains("acme"), "{stdout}");
     assert!(failed.contains("file is not a database"), "{stdout}");
     assert!(stdout.contains("tenants: 1 ok, 1 failed"), "{stdout}");
+}
+
+/// A fresh, uniquely named database on a server, dropped (with the tenants
+/// created in it) when the test ends, passed or not.
+struct ServerDb {
+    kind: Kind,
+    server: String,
+    name: String,
+    url: String,
+    tenants: Vec<String>,
+}
+
+impl ServerDb {
+    /// `None` (said loudly) when the server is unreachable and not required.
+    async fn new(kind: Kind) -> Option<Self> {
+        let base = kind.url();
+        let (server, _) = base.rsplit_once('/').expect("url with a database");
+        let name = unique("cli");
+        let url = format!("{server}/{name}");
+        match connect_server(kind, &url).await {
+            Ok(db) => db.close().await.expect("close"),
+            Err(err) if kind.required() => panic!("{kind:?} ({base}) is unreachable: {err}"),
+            Err(err) => {
+                eprintln!("\n*** NOT RUN: {kind:?} unreachable ({base}): {err}\n");
+                return None;
+            }
+        }
+        Some(ServerDb {
+            kind,
+            server: server.to_owned(),
+            name,
+            url,
+            tenants: Vec::new(),
+        })
+    }
+
+    async fn connect(&self) -> DatabaseConnection {
+        Database::connect(&self.url).await.expect("connect")
+    }
+
+    async fn cleanup(&self) {
+        if let Ok(db) = Database::connect(&self.url).await {
+            if let Ok(tenancy) = Tenancy::builder(db.clone()).build().await {
+                for name in &self.tenants {
+                    let _dropped = tenancy.drop(name, Irreversibly).await;
+                    if let (Kind::MySql, Ok(home)) = (self.kind, tenancy.home_of(name)) {
+                        let sql = format!("DROP DATABASE IF EXISTS `{home}`");
+                        let _dropped = db.execute_unprepared(&sql).await;
+                    }
+                }
+            }
+            let _closed = db.close().await;
+        }
+        let (admin, sql) = match self.kind {
+            Kind::Postgres => (
+                format!("{}/postgres", self.server),
+                format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
+            ),
+            _ => (
+                self.server.clone(),
+                format!("DROP DATABASE IF EXISTS `{}`", self.name),
+            ),
+        };
+        if let Ok(admin) = Database::connect(&admin).await {
+            if let Err(err) = admin.execute_unprepared(&sql).await {
+                eprintln!("cleanup of {} failed: {err}", self.name);
+            }
+            let _closed = admin.close().await;
+        }
+    }
+}
+
+impl Drop for ServerDb {
+    fn drop(&mut self) {
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            tokio::task::block_in_place(|| handle.block_on(self.cleanup()));
+        }
+    }
+}
+
+async fn read_only_verbs_write_nothing(kind: Kind) {
+    let Some(server) = ServerDb::new(kind).await else {
+        return;
+    };
+    let cli = Cli::on(&server.url);
+    for args in [
+        &["status"][..],
+        &["status", "--all", "--json"],
+        &["tenant", "list", "--json"],
+    ] {
+        let out = cli.run(args);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            one_line_error(&stderr).contains("no tenancy registry in this database"),
+            "{stderr}"
+        );
+    }
+    let db = server.connect().await;
+    let manager = SchemaManager::new(&db);
+    for table in ["tenancy_tenants", "tenancy_domains"] {
+        assert!(!manager.has_table(table).await.expect("catalog"), "{table}");
+    }
+    db.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_verbs_write_nothing_postgres() {
+    read_only_verbs_write_nothing(Kind::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_verbs_write_nothing_mysql() {
+    read_only_verbs_write_nothing(Kind::MySql).await;
 }

@@ -17,6 +17,8 @@
 //! (it holds the tenant registry). `down`, `fresh`, `refresh` and `reset`
 //! with `--all` need `--force`, as `tenant drop` does.
 //!
+//! `status` and `tenant list` only read: they never install the registry,
+//! and fail with "no tenancy registry in this database" where there is none.
 //! A `--tenant` the registry does not know is an error. Errors print their
 //! whole chain of causes, with the database URL's password masked. The exit
 //! code is non-zero when anything failed.
@@ -27,13 +29,14 @@ use std::{process::ExitCode, time::Instant};
 
 use clap::{Args, Parser, Subcommand};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
-use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::{MigratorTrait, SchemaManager};
 use serde_json::json;
 
 use self::output::{Secrets, chain, drift, print_report};
 use crate::{
     error::Error,
     migrate::{MigrateOptions, Migrations, OnFailure, TenantReport, Verb},
+    registry::TENANTS_TABLE,
     tenancy::Tenancy,
     tenant::Irreversibly,
     tenant_id::TenantId,
@@ -102,7 +105,7 @@ enum Command {
         #[arg(short = 'n', long, default_value_t = 1)]
         num: u32,
     },
-    /// Applied, pending and unknown versions.
+    /// Applied, pending and unknown versions (read-only).
     Status {
         #[command(flatten)]
         target: Target,
@@ -132,7 +135,7 @@ enum TenantCommand {
         #[arg(long)]
         force: bool,
     },
-    /// List tenants.
+    /// List tenants (read-only).
     List {
         /// Print JSON.
         #[arg(long)]
@@ -164,6 +167,12 @@ enum CliError {
         /// The verb.
         verb: &'static str,
     },
+    /// A read-only verb on a database the registry was never installed in.
+    #[error(
+        "no tenancy registry in this database ({TENANTS_TABLE} is missing); \
+         status and tenant list only read: `up` or `tenant create` installs it"
+    )]
+    NoRegistry,
     /// A library error.
     #[error(transparent)]
     Tenancy(#[from] Error),
@@ -176,6 +185,14 @@ impl From<sea_orm::DbErr> for CliError {
 }
 
 impl Command {
+    /// Whether the command only reads (and so must not install anything).
+    fn is_read_only(&self) -> bool {
+        matches!(
+            self,
+            Command::Status { .. } | Command::Tenant(TenantCommand::List { .. })
+        )
+    }
+
     /// Refuses what needs a confirmation it was not given, before anything
     /// connects.
     fn check(&self) -> Result<(), CliError> {
@@ -215,12 +232,31 @@ pub async fn run<S: MigratorTrait, T: MigratorTrait>(_shared: S, _tenant: T) {
     std::process::exit(if code == ExitCode::SUCCESS { 0 } else { 1 });
 }
 
-/// Connects to the shared home.
-async fn connect(url: Option<String>, verbose: bool) -> Result<DatabaseConnection, CliError> {
+/// Connects; for a read-only command, without creating a SQLite file.
+async fn connect(
+    url: Option<String>,
+    verbose: bool,
+    read_only: bool,
+) -> Result<DatabaseConnection, CliError> {
     let url = url.ok_or(CliError::NoUrl)?;
-    let mut options = ConnectOptions::new(url);
+    let mut options = ConnectOptions::new(url.clone());
     options.sqlx_logging(verbose);
-    Ok(Database::connect(options).await?)
+    #[cfg(feature = "sqlite")]
+    if read_only && url.starts_with("sqlite:") {
+        // `mode=rwc` would create the file: a missing file has no registry.
+        let file = url
+            .parse::<sea_orm::sqlx::sqlite::SqliteConnectOptions>()
+            .map(|o| o.get_filename().to_path_buf());
+        if file.is_ok_and(|f| !f.is_file()) {
+            return Err(CliError::NoRegistry);
+        }
+        options.map_sqlx_sqlite_opts(|o| o.create_if_missing(false));
+    }
+    let db = Database::connect(options).await?;
+    if read_only && !SchemaManager::new(&db).has_table(TENANTS_TABLE).await? {
+        return Err(CliError::NoRegistry);
+    }
+    Ok(db)
 }
 
 fn default_concurrency(db: &DatabaseConnection) -> usize {
@@ -320,8 +356,12 @@ async fn execute<S: MigratorTrait, T: MigratorTrait>(
     secrets: &Secrets,
 ) -> Result<ExitCode, CliError> {
     cli.command.check()?;
-    let db = connect(cli.database_url, cli.verbose).await?;
-    let tenancy = Tenancy::builder(db).build().await?;
+    let read_only = cli.command.is_read_only();
+    let db = connect(cli.database_url, cli.verbose, read_only).await?;
+    let tenancy = Tenancy::builder(db)
+        .install_registry(!read_only)
+        .build()
+        .await?;
     let m: Migrations<T> = tenancy.migrations();
     match cli.command {
         Command::Up { target, num } => {
