@@ -137,6 +137,25 @@ fn lifecycle_and_migrations_from_the_command_line() {
 }
 
 #[test]
+fn concurrency_is_capped_on_sqlite() {
+    let cli = Cli::new();
+    cli.ok(&["up"]);
+    cli.ok(&["tenant", "create", "acme"]);
+    cli.ok(&["down", "--tenant", "acme", "-n", "1"]);
+    let out = cli.run(&["up", "--all", "--concurrency", "100000"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("concurrency capped at 64 (asked for 100000)"),
+        "{stderr}"
+    );
+    assert_eq!(cli.counts("acme"), (0, 4));
+    // Within the cap: nothing said.
+    let out = cli.run(&["up", "--all", "--concurrency", "2"]);
+    assert!(out.status.success() && out.stderr.is_empty());
+}
+
+#[test]
 fn destructive_all_runs_need_force() {
     let cli = Cli::new();
     cli.ok(&["up"]);
@@ -323,6 +342,13 @@ impl ServerDb {
         })
     }
 
+    /// A unique tenant name, dropped with the database.
+    fn tenant(&mut self) -> String {
+        let name = unique("c");
+        self.tenants.push(name.clone());
+        name
+    }
+
     async fn connect(&self) -> DatabaseConnection {
         Database::connect(&self.url).await.expect("connect")
     }
@@ -367,6 +393,55 @@ impl Drop for ServerDb {
     }
 }
 
+/// The server's `max_connections`, read by the test itself.
+async fn max_connections(kind: Kind, db: &DatabaseConnection) -> u64 {
+    let sql = match kind {
+        Kind::Postgres => "SELECT current_setting('max_connections')::bigint",
+        _ => "SELECT CAST(@@max_connections AS SIGNED)",
+    };
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(kind.backend(), sql))
+        .await
+        .expect("max_connections")
+        .expect("a row");
+    let n: i64 = row.try_get_by_index(0).expect("a number");
+    u64::try_from(n).expect("positive")
+}
+
+async fn concurrency_is_capped_by_the_server(kind: Kind) {
+    let Some(mut server) = ServerDb::new(kind).await else {
+        return;
+    };
+    let tenants = [server.tenant(), server.tenant(), server.tenant()];
+    let cli = Cli::on(&server.url);
+    cli.ok(&["up"]);
+    for name in &tenants {
+        cli.ok(&["tenant", "create", name]);
+        cli.ok(&["down", "--tenant", name, "-n", "2"]);
+    }
+    let out = cli.run(&["up", "--all", "--concurrency", "100000"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("tenants: 3 ok, 0 failed"), "{stdout}");
+    // "concurrency capped at N (asked for 100000): the pool holds P
+    // connections and the server accepts F more ..."
+    let number_after = |prefix: &str| -> u64 {
+        let rest = &stderr[stderr.find(prefix).expect(prefix) + prefix.len()..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().expect("a number")
+    };
+    let cap = number_after("concurrency capped at ");
+    let pool = number_after("the pool holds ");
+    let free = number_after("the server accepts ");
+    let max = max_connections(kind, &server.connect().await).await;
+    assert!((1..=pool).contains(&cap), "{stderr}");
+    assert!(free > 0 && free < max, "{stderr} (max_connections {max})");
+    for name in &tenants {
+        assert_eq!(cli.counts(name), (0, 4));
+    }
+}
+
 async fn read_only_verbs_write_nothing(kind: Kind) {
     let Some(server) = ServerDb::new(kind).await else {
         return;
@@ -392,6 +467,16 @@ async fn read_only_verbs_write_nothing(kind: Kind) {
         assert!(!manager.has_table(table).await.expect("catalog"), "{table}");
     }
     db.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrency_is_capped_by_the_server_postgres() {
+    concurrency_is_capped_by_the_server(Kind::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrency_is_capped_by_the_server_mysql() {
+    concurrency_is_capped_by_the_server(Kind::MySql).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,9 +19,11 @@
 //!
 //! `status` and `tenant list` only read: they never install the registry,
 //! and fail with "no tenancy registry in this database" where there is none.
-//! A `--tenant` the registry does not know is an error. Errors print their
-//! whole chain of causes, with the database URL's password masked. The exit
-//! code is non-zero when anything failed.
+//! A `--tenant` the registry does not know is an error. `--concurrency` is
+//! capped by the pool size and the server's free connections (the cap is
+//! printed on stderr). Errors print their whole chain of causes, with the
+//! database URL's password masked. The exit code is non-zero when anything
+//! failed.
 
 mod output;
 
@@ -41,6 +43,10 @@ use crate::{
     tenant::Irreversibly,
     tenant_id::TenantId,
 };
+
+/// Above this, tenants with files of their own (SQLite) gain nothing and
+/// risk the limit on open files.
+const FILE_CONCURRENCY: usize = 64;
 
 #[derive(Debug, Parser)]
 #[command(about = "Migrate the shared home and every tenant")]
@@ -69,7 +75,8 @@ struct Target {
     /// The shared home, then every active tenant.
     #[arg(long)]
     all: bool,
-    /// Tenants migrated at once (default: half the pool).
+    /// Tenants migrated at once (default: half the pool; capped by the pool
+    /// and the server's free connections).
     #[arg(long)]
     concurrency: Option<usize>,
     /// Stop starting tenants after the first failure.
@@ -259,7 +266,8 @@ async fn connect(
     Ok(db)
 }
 
-fn default_concurrency(db: &DatabaseConnection) -> usize {
+/// The most connections the shared pool opens.
+fn pool_size(db: &DatabaseConnection) -> usize {
     let max = match db.get_database_backend() {
         #[cfg(feature = "postgres")]
         sea_orm::DbBackend::Postgres => db
@@ -271,9 +279,43 @@ fn default_concurrency(db: &DatabaseConnection) -> usize {
             .get_mysql_connection_pool()
             .options()
             .get_max_connections(),
-        _ => 8,
+        _ => 1,
     };
-    usize::try_from(max / 2).unwrap_or(1).max(1)
+    usize::try_from(max).unwrap_or(1).max(1)
+}
+
+/// The concurrency of an `--all` run: as asked (default: half the pool),
+/// capped by what the backend can take, the cap said on stderr.
+async fn concurrency(tenancy: &Tenancy, asked: Option<usize>) -> Result<usize, CliError> {
+    let db = tenancy.inner();
+    let backend = tenancy.backend();
+    let (default, cap, why) = if backend.pool_per_tenant() {
+        let why = format!("at most {FILE_CONCURRENCY} tenant files are open at once");
+        (8, FILE_CONCURRENCY, why)
+    } else {
+        let pool = pool_size(db);
+        let (cap, why) = match backend.connection_headroom(db).await? {
+            // A tenant may take a connection of its own besides the pool's.
+            Some(free) => (
+                usize::try_from(free)
+                    .unwrap_or(usize::MAX)
+                    .saturating_sub(pool)
+                    .clamp(1, pool),
+                format!(
+                    "the pool holds {pool} connections and the server accepts {free} more \
+                     (one per tenant beside the pool)"
+                ),
+            ),
+            None => (pool, format!("the pool holds {pool} connections")),
+        };
+        ((pool / 2).max(1), cap, why)
+    };
+    let wanted = asked.unwrap_or(default).max(1);
+    if wanted > cap {
+        eprintln!("concurrency capped at {cap} (asked for {wanted}): {why}");
+        return Ok(cap);
+    }
+    Ok(wanted)
 }
 
 /// Fails unless tenant `name` is registered.
@@ -318,11 +360,8 @@ async fn apply_verb<S: MigratorTrait, T: MigratorTrait>(
         return Ok(ExitCode::SUCCESS);
     }
     let started = Instant::now();
-    let concurrency = target
-        .concurrency
-        .unwrap_or_else(|| default_concurrency(db));
     let options = MigrateOptions::default()
-        .concurrency(concurrency)
+        .concurrency(concurrency(tenancy, target.concurrency).await?)
         .on_failure(if target.abort_on_failure {
             OnFailure::Abort
         } else {

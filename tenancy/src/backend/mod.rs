@@ -88,6 +88,11 @@ pub(crate) trait Backend: migrate::Migrate + Send + Sync + fmt::Debug {
     /// How many tables the home holds (a statement that must reach it).
     async fn table_count(&self, db: &DatabaseConnection, home: &str) -> Result<u64>;
 
+    /// How many more connections the server accepts now: its
+    /// `max_connections` less the connections open (every client's, ours
+    /// included), read once. `None` where the server has no such limit.
+    async fn connection_headroom(&self, db: &DatabaseConnection) -> Result<Option<u64>>;
+
     /// Serializes installations of the library's tables inside `txn`
     /// (PostgreSQL: concurrent `CREATE TABLE IF NOT EXISTS` can collide).
     async fn lock_install(&self, _txn: &DatabaseTransaction) -> Result<()> {
