@@ -76,6 +76,11 @@ impl Cli {
         let len = |key: &str| status[0][key].as_array().map_or(usize::MAX, Vec::len);
         (len("pending"), len("applied"))
     }
+
+    async fn tenancy(&self) -> Tenancy {
+        let db = Database::connect(&self.url).await.expect("connect");
+        Tenancy::builder(db).build().await.expect("tenancy")
+    }
 }
 
 /// One line on stderr, starting with `error: `.
@@ -306,6 +311,29 @@ fn failures_print_their_whole_cause() {
     assert!(failed.contains("acme"), "{stdout}");
     assert!(failed.contains("file is not a database"), "{stdout}");
     assert!(stdout.contains("tenants: 1 ok, 1 failed"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suspended_tenants_are_named_when_skipped() {
+    let cli = Cli::new();
+    cli.ok(&["up"]);
+    for name in ["acme", "globex", "initech"] {
+        cli.ok(&["tenant", "create", name]);
+    }
+    let tenancy = cli.tenancy().await;
+    tenancy.suspend("globex").await.expect("suspend");
+    tenancy.suspend("initech").await.expect("suspend");
+    let out = cli.ok(&["up", "--all"]);
+    assert!(out.contains("tenants: 1 ok, 0 failed"), "{out}");
+    assert!(
+        out.contains("2 suspended tenants skipped: globex, initech"),
+        "{out}"
+    );
+    tenancy.resume("initech").await.expect("resume");
+    let out = cli.ok(&["down", "--all", "--force"]);
+    assert!(out.contains("1 suspended tenant skipped: globex"), "{out}");
+    assert_eq!(cli.counts("globex"), (0, 4));
+    assert_eq!(cli.counts("initech"), (1, 3));
 }
 
 /// A fresh, uniquely named database on a server, dropped (with the tenants

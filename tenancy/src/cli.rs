@@ -34,13 +34,13 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use sea_orm_migration::{MigratorTrait, SchemaManager};
 use serde_json::json;
 
-use self::output::{Secrets, chain, drift, print_report};
+use self::output::{Secrets, chain, drift, print_report, skipped_line};
 use crate::{
     error::Error,
     migrate::{MigrateOptions, Migrations, OnFailure, TenantReport, Verb},
     registry::TENANTS_TABLE,
     tenancy::Tenancy,
-    tenant::Irreversibly,
+    tenant::{Irreversibly, TenantStatus},
     tenant_id::TenantId,
 };
 
@@ -367,6 +367,14 @@ async fn apply_verb<S: MigratorTrait, T: MigratorTrait>(
         } else {
             OnFailure::Continue
         });
+    // `--all` runs active tenants only: the others are named in the summary.
+    let inactive: Vec<(TenantStatus, String)> = tenancy
+        .list()
+        .await?
+        .into_iter()
+        .filter(|t| t.status != TenantStatus::Active)
+        .map(|t| (t.status, t.id.to_string()))
+        .collect();
     // A progress bar on a terminal; plain lines otherwise.
     let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
         let bar = indicatif::ProgressBar::new(0);
@@ -387,7 +395,22 @@ async fn apply_verb<S: MigratorTrait, T: MigratorTrait>(
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    Ok(print_report(&report, started, secrets))
+    let code = print_report(&report, started, secrets);
+    for status in [
+        TenantStatus::Suspended,
+        TenantStatus::Provisioning,
+        TenantStatus::Dropping,
+    ] {
+        let names: Vec<&str> = inactive
+            .iter()
+            .filter(|(s, _)| *s == status)
+            .map(|(_, n)| n.as_str())
+            .collect();
+        if let Some(line) = skipped_line(status, &names) {
+            println!("{line}");
+        }
+    }
+    Ok(code)
 }
 
 async fn execute<S: MigratorTrait, T: MigratorTrait>(

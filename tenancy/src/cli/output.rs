@@ -5,7 +5,7 @@ use std::{process::ExitCode, time::Instant};
 
 use crate::{
     migrate::{MigrationOutcome, MigrationReport},
-    tenant::MigrationState,
+    tenant::{MigrationState, TenantStatus},
 };
 
 /// The password of the database URL, in every form an error may quote it.
@@ -109,6 +109,21 @@ pub(super) fn drift(state: &MigrationState) -> &'static str {
         (true, false) => "ahead",
         (false, false) => "diverged",
     }
+}
+
+/// `2 suspended tenants skipped: a, b`, or `None` when there are none.
+pub(super) fn skipped_line(status: TenantStatus, names: &[&str]) -> Option<String> {
+    let plural = match names.len() {
+        0 => return None,
+        1 => "",
+        _ => "s",
+    };
+    Some(format!(
+        "{} {} tenant{plural} skipped: {}",
+        names.len(),
+        status.as_str(),
+        names.join(", ")
+    ))
 }
 
 /// Prints one line per tenant (a failure with its whole cause) and the
