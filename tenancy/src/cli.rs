@@ -12,136 +12,125 @@
 //! ```
 //!
 //! `up` alone migrates the shared home; `up --all` the shared home, then
-//! every tenant; `up --tenant acme` one tenant. `down --all` rolls back
+//! every active tenant; `up --tenant acme` one tenant. `down --all` rolls back
 //! tenants only; `fresh`, `refresh` and `reset` never touch the shared home
-//! (it holds the tenant registry). The exit code is non-zero when anything
+//! (it holds the tenant registry). `down`, `fresh`, `refresh` and `reset`
+//! with `--all` need `--force`, as `tenant drop` does.
+//!
+//! `status` and `tenant list` only read: they never install the registry,
+//! and fail with "no tenancy registry in this database" where there is none.
+//! A `--tenant` the registry does not know is an error. `--concurrency` is
+//! capped by the pool size and the server's free connections (the cap is
+//! printed on stderr). Errors print their whole chain of causes, with the
+//! database URL's password masked. The exit code is non-zero when anything
 //! failed.
+
+mod args;
+mod error;
+mod output;
 
 use std::{process::ExitCode, time::Instant};
 
-use clap::{Args, Parser, Subcommand};
+use clap::Parser;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
-use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::{MigratorTrait, SchemaManager};
 use serde_json::json;
 
+use self::{
+    args::{Cli, Command, Target, TenantCommand},
+    error::CliError,
+    output::{Secrets, chain, drift, print_report, skipped_line},
+};
 use crate::{
-    error::{Error, Result},
-    migrate::{
-        MigrateOptions, MigrationOutcome, MigrationReport, Migrations, OnFailure, TenantReport,
-        Verb,
-    },
+    error::Error,
+    migrate::{MigrateOptions, Migrations, OnFailure, TenantReport, Verb},
+    registry::TENANTS_TABLE,
     tenancy::Tenancy,
-    tenant::Irreversibly,
+    tenant::{Irreversibly, TenantStatus},
     tenant_id::TenantId,
 };
 
-#[derive(Debug, Parser)]
-#[command(about = "Migrate the shared home and every tenant")]
-struct Cli {
-    /// Database URL of the shared home.
-    #[arg(short = 'u', long, env = "DATABASE_URL", global = true)]
-    database_url: Option<String>,
-    /// Log SQL and progress.
-    #[arg(short, long, global = true)]
-    verbose: bool,
-    #[command(subcommand)]
-    command: Command,
+/// Above this, tenants with files of their own (SQLite) gain nothing and
+/// risk the limit on open files.
+const FILE_CONCURRENCY: usize = 64;
+
+impl Command {
+    /// Whether the command only reads (and so must not install anything).
+    fn is_read_only(&self) -> bool {
+        matches!(
+            self,
+            Command::Status { .. } | Command::Tenant(TenantCommand::List { .. })
+        )
+    }
+
+    /// Refuses what needs a confirmation it was not given, before anything
+    /// connects.
+    fn check(&self) -> Result<(), CliError> {
+        let (verb, run) = match self {
+            Command::Down { run, .. } => ("down", run),
+            Command::Fresh(run) => ("fresh", run),
+            Command::Refresh(run) => ("refresh", run),
+            Command::Reset(run) => ("reset", run),
+            Command::Tenant(TenantCommand::Drop { name, force: false }) => {
+                return Err(CliError::DropNeedsForce {
+                    tenant: name.clone(),
+                });
+            }
+            _ => return Ok(()),
+        };
+        if run.target.all && !run.force {
+            return Err(CliError::AllNeedsForce { verb });
+        }
+        Ok(())
+    }
 }
 
-#[derive(Debug, Args)]
-struct Target {
-    /// One tenant.
-    #[arg(long, conflicts_with = "all")]
-    tenant: Option<String>,
-    /// The shared home, then every active tenant.
-    #[arg(long)]
-    all: bool,
-    /// Tenants migrated at once (default: half the pool).
-    #[arg(long)]
-    concurrency: Option<usize>,
-    /// Stop starting tenants after the first failure.
-    #[arg(long)]
-    abort_on_failure: bool,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Apply pending migrations.
-    Up {
-        #[command(flatten)]
-        target: Target,
-        /// How many migrations (default: all).
-        #[arg(short = 'n', long)]
-        num: Option<u32>,
-    },
-    /// Roll back migrations (default: one).
-    Down {
-        #[command(flatten)]
-        target: Target,
-        /// How many migrations.
-        #[arg(short = 'n', long, default_value_t = 1)]
-        num: u32,
-    },
-    /// Applied, pending and unknown versions.
-    Status {
-        #[command(flatten)]
-        target: Target,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Drop every table, then apply every migration.
-    Fresh(Target),
-    /// Roll back every migration, then apply every migration.
-    Refresh(Target),
-    /// Roll back every migration.
-    Reset(Target),
-    /// Tenant lifecycle.
-    #[command(subcommand)]
-    Tenant(TenantCommand),
-}
-
-#[derive(Debug, Subcommand)]
-enum TenantCommand {
-    /// Create a tenant and migrate it, as one unit.
-    Create { name: String },
-    /// Delete a tenant and all its data (irreversible).
-    Drop {
-        name: String,
-        /// Confirm: the tenant's data is deleted for good.
-        #[arg(long)]
-        force: bool,
-    },
-    /// List tenants.
-    List {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-/// Parses the command line, runs it, and exits the process with its code.
+/// Parses the command line, runs it, and exits the process with its code:
+/// 0 when everything succeeded, 1 otherwise. Errors go to stderr on one
+/// line, with every cause and with the database URL's password masked.
 pub async fn run<S: MigratorTrait, T: MigratorTrait>(_shared: S, _tenant: T) {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
-    let code = match execute::<S, T>(cli).await {
+    let secrets = Secrets::new(cli.database_url.as_deref());
+    let code = match execute::<S, T>(cli, &secrets).await {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err}");
+            eprintln!("error: {}", secrets.mask(&chain(&err)));
             ExitCode::FAILURE
         }
     };
     std::process::exit(if code == ExitCode::SUCCESS { 0 } else { 1 });
 }
 
-async fn connect(url: Option<String>, verbose: bool) -> Result<DatabaseConnection> {
-    let url = url.ok_or_else(|| Error::Config("set DATABASE_URL or pass -u".to_owned()))?;
-    let mut options = ConnectOptions::new(url);
+/// Connects; for a read-only command, without creating a SQLite file.
+async fn connect(
+    url: Option<String>,
+    verbose: bool,
+    read_only: bool,
+) -> Result<DatabaseConnection, CliError> {
+    let url = url.ok_or(CliError::NoUrl)?;
+    let mut options = ConnectOptions::new(url.clone());
     options.sqlx_logging(verbose);
-    Ok(Database::connect(options).await?)
+    #[cfg(feature = "sqlite")]
+    if read_only && url.starts_with("sqlite:") {
+        // `mode=rwc` would create the file: a missing file has no registry.
+        let file = url
+            .parse::<sea_orm::sqlx::sqlite::SqliteConnectOptions>()
+            .map(|o| o.get_filename().to_path_buf());
+        if file.is_ok_and(|f| !f.is_file()) {
+            return Err(CliError::NoRegistry);
+        }
+        options.map_sqlx_sqlite_opts(|o| o.create_if_missing(false));
+    }
+    let db = Database::connect(options).await?;
+    if read_only && !SchemaManager::new(&db).has_table(TENANTS_TABLE).await? {
+        return Err(CliError::NoRegistry);
+    }
+    Ok(db)
 }
 
-fn default_concurrency(db: &DatabaseConnection) -> usize {
+/// The most connections the shared pool opens.
+fn pool_size(db: &DatabaseConnection) -> usize {
     let max = match db.get_database_backend() {
         #[cfg(feature = "postgres")]
         sea_orm::DbBackend::Postgres => db
@@ -153,78 +142,66 @@ fn default_concurrency(db: &DatabaseConnection) -> usize {
             .get_mysql_connection_pool()
             .options()
             .get_max_connections(),
-        _ => 8,
+        _ => 1,
     };
-    usize::try_from(max / 2).unwrap_or(1).max(1)
+    usize::try_from(max).unwrap_or(1).max(1)
 }
 
-fn print_report(report: &MigrationReport, started: Instant) -> ExitCode {
-    for t in &report.tenants {
-        match &t.outcome {
-            MigrationOutcome::Ok { changed } => {
-                println!("ok      {}  {}", t.tenant, changed.join(", "))
-            }
-            MigrationOutcome::Failed {
-                error,
-                last_applied,
-            } => {
-                let cause = std::error::Error::source(error)
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                println!(
-                    "FAILED  {}  {cause} (last applied: {})",
-                    t.tenant,
-                    last_applied.as_deref().unwrap_or("none")
-                );
-            }
-            MigrationOutcome::Skipped => println!("skipped {}", t.tenant),
-        }
-    }
-    let ok = report
-        .tenants
-        .iter()
-        .filter(|t| matches!(t.outcome, MigrationOutcome::Ok { .. }))
-        .count();
-    let failed = report.failed().count();
-    let skipped = report.tenants.len() - ok - failed;
-    println!(
-        "tenants: {ok} ok, {failed} failed, {skipped} skipped in {:.2?}",
-        started.elapsed()
-    );
-    println!(
-        "{:<10} {:>6} {:>8} {:>8} {:>10}",
-        "", "ok", "failed", "skipped", "time"
-    );
-    println!(
-        "{:<10} {ok:>6} {failed:>8} {skipped:>8} {:>10.2?}",
-        "tenants",
-        started.elapsed()
-    );
-    if report.is_ok() {
-        ExitCode::SUCCESS
+/// The concurrency of an `--all` run: as asked (default: half the pool),
+/// capped by what the backend can take, the cap said on stderr.
+async fn concurrency(tenancy: &Tenancy, asked: Option<usize>) -> Result<usize, CliError> {
+    let db = tenancy.inner();
+    let backend = tenancy.backend();
+    let (default, cap, why) = if backend.pool_per_tenant() {
+        let why = format!("at most {FILE_CONCURRENCY} tenant files are open at once");
+        (8, FILE_CONCURRENCY, why)
     } else {
-        ExitCode::FAILURE
+        let pool = pool_size(db);
+        let (cap, why) = match backend.connection_headroom(db).await? {
+            // A tenant may take a connection of its own besides the pool's.
+            Some(free) => (
+                usize::try_from(free)
+                    .unwrap_or(usize::MAX)
+                    .saturating_sub(pool)
+                    .clamp(1, pool),
+                format!(
+                    "the pool holds {pool} connections and the server accepts {free} more \
+                     (one per tenant beside the pool)"
+                ),
+            ),
+            None => (pool, format!("the pool holds {pool} connections")),
+        };
+        ((pool / 2).max(1), cap, why)
+    };
+    let wanted = asked.unwrap_or(default).max(1);
+    if wanted > cap {
+        eprintln!("concurrency capped at {cap} (asked for {wanted}): {why}");
+        return Ok(cap);
     }
+    Ok(wanted)
 }
 
-/// How a tenant stands: `current`, `behind` (pending versions), `ahead`
-/// (versions the migrator does not know) or `diverged` (both).
-fn drift(state: &crate::tenant::MigrationState) -> &'static str {
-    match (state.pending.is_empty(), state.unknown.is_empty()) {
-        (true, true) => "current",
-        (false, true) => "behind",
-        (true, false) => "ahead",
-        (false, false) => "diverged",
+/// Fails unless tenant `name` is registered.
+async fn registered(tenancy: &Tenancy, name: &str) -> Result<TenantId, CliError> {
+    let id = tenancy.tenant_id(name)?;
+    match tenancy.info(name).await? {
+        Some(_) => Ok(id),
+        None => Err(Error::TenantNotFound {
+            tenant: id.to_string(),
+        }
+        .into()),
     }
 }
 
 async fn apply_verb<S: MigratorTrait, T: MigratorTrait>(
     tenancy: &Tenancy,
+    secrets: &Secrets,
     target: Target,
     verb: Verb,
-) -> Result<ExitCode> {
+) -> Result<ExitCode, CliError> {
     let m: Migrations<T> = tenancy.migrations();
     if let Some(name) = target.tenant {
+        // An unregistered tenant is `TenantNotFound`, before anything runs.
         let changed = m.run(&name, verb).await?;
         println!("ok      {name}  {}", changed.join(", "));
         return Ok(ExitCode::SUCCESS);
@@ -237,26 +214,30 @@ async fn apply_verb<S: MigratorTrait, T: MigratorTrait>(
         Verb::Down(steps) if !target.all => S::down(db, steps).await?,
         Verb::Down(_) => {}
         _ if target.all => {}
-        _ => {
-            eprintln!("fresh, refresh and reset apply to tenants: pass --tenant NAME or --all");
-            return Ok(ExitCode::FAILURE);
-        }
+        Verb::Fresh => return Err(CliError::NoTarget { verb: "fresh" }),
+        Verb::Refresh => return Err(CliError::NoTarget { verb: "refresh" }),
+        _ => return Err(CliError::NoTarget { verb: "reset" }),
     }
     println!("ok      (shared)");
     if !target.all {
         return Ok(ExitCode::SUCCESS);
     }
     let started = Instant::now();
-    let concurrency = target
-        .concurrency
-        .unwrap_or_else(|| default_concurrency(db));
     let options = MigrateOptions::default()
-        .concurrency(concurrency)
+        .concurrency(concurrency(tenancy, target.concurrency).await?)
         .on_failure(if target.abort_on_failure {
             OnFailure::Abort
         } else {
             OnFailure::Continue
         });
+    // `--all` runs active tenants only: the others are named in the summary.
+    let inactive: Vec<(TenantStatus, String)> = tenancy
+        .list()
+        .await?
+        .into_iter()
+        .filter(|t| t.status != TenantStatus::Active)
+        .map(|t| (t.status, t.id.to_string()))
+        .collect();
     // A progress bar on a terminal; plain lines otherwise.
     let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
         let bar = indicatif::ProgressBar::new(0);
@@ -277,24 +258,51 @@ async fn apply_verb<S: MigratorTrait, T: MigratorTrait>(
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    Ok(print_report(&report, started))
+    let code = print_report(&report, started, secrets);
+    for status in [
+        TenantStatus::Suspended,
+        TenantStatus::Provisioning,
+        TenantStatus::Dropping,
+    ] {
+        let names: Vec<&str> = inactive
+            .iter()
+            .filter(|(s, _)| *s == status)
+            .map(|(_, n)| n.as_str())
+            .collect();
+        if let Some(line) = skipped_line(status, &names) {
+            println!("{line}");
+        }
+    }
+    Ok(code)
 }
 
-async fn execute<S: MigratorTrait, T: MigratorTrait>(cli: Cli) -> Result<ExitCode> {
-    let db = connect(cli.database_url, cli.verbose).await?;
-    let tenancy = Tenancy::builder(db).build().await?;
+async fn execute<S: MigratorTrait, T: MigratorTrait>(
+    cli: Cli,
+    secrets: &Secrets,
+) -> Result<ExitCode, CliError> {
+    cli.command.check()?;
+    let read_only = cli.command.is_read_only();
+    let db = connect(cli.database_url, cli.verbose, read_only).await?;
+    let tenancy = Tenancy::builder(db)
+        .install_registry(!read_only)
+        .build()
+        .await?;
     let m: Migrations<T> = tenancy.migrations();
     match cli.command {
-        Command::Up { target, num } => apply_verb::<S, T>(&tenancy, target, Verb::Up(num)).await,
-        Command::Down { target, num } => {
-            apply_verb::<S, T>(&tenancy, target, Verb::Down(Some(num))).await
+        Command::Up { target, num } => {
+            apply_verb::<S, T>(&tenancy, secrets, target, Verb::Up(num)).await
         }
-        Command::Fresh(target) => apply_verb::<S, T>(&tenancy, target, Verb::Fresh).await,
-        Command::Refresh(target) => apply_verb::<S, T>(&tenancy, target, Verb::Refresh).await,
-        Command::Reset(target) => apply_verb::<S, T>(&tenancy, target, Verb::Reset).await,
+        Command::Down { run, num } => {
+            apply_verb::<S, T>(&tenancy, secrets, run.target, Verb::Down(Some(num))).await
+        }
+        Command::Fresh(run) => apply_verb::<S, T>(&tenancy, secrets, run.target, Verb::Fresh).await,
+        Command::Refresh(run) => {
+            apply_verb::<S, T>(&tenancy, secrets, run.target, Verb::Refresh).await
+        }
+        Command::Reset(run) => apply_verb::<S, T>(&tenancy, secrets, run.target, Verb::Reset).await,
         Command::Status { target, json } => {
             let ids: Vec<TenantId> = match target.tenant {
-                Some(name) => vec![tenancy.tenant_id(&name)?],
+                Some(name) => vec![registered(&tenancy, &name).await?],
                 None => tenancy.list().await?.into_iter().map(|t| t.id).collect(),
             };
             let states = m.status_many(&ids).await?;
@@ -323,11 +331,7 @@ async fn execute<S: MigratorTrait, T: MigratorTrait>(cli: Cli) -> Result<ExitCod
             println!("created {name} ({} migrations)", applied.len());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Tenant(TenantCommand::Drop { name, force }) => {
-            if !force {
-                eprintln!("refusing to drop {name}: this deletes all its data; pass --force");
-                return Ok(ExitCode::FAILURE);
-            }
+        Command::Tenant(TenantCommand::Drop { name, .. }) => {
             tenancy.drop(&name, Irreversibly).await?;
             println!("dropped {name}");
             Ok(ExitCode::SUCCESS)

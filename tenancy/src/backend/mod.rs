@@ -91,6 +91,11 @@ pub(crate) trait Backend: migrate::Migrate + Send + Sync + fmt::Debug {
     /// The names of the tables and views in the shared home.
     async fn shared_tables(&self, db: &DatabaseConnection) -> Result<Vec<String>>;
 
+    /// How many more connections the server accepts now: its
+    /// `max_connections` less the connections open (every client's, ours
+    /// included), read once. `None` where the server has no such limit.
+    async fn connection_headroom(&self, db: &DatabaseConnection) -> Result<Option<u64>>;
+
     /// Serializes installations of the library's tables inside `txn`
     /// (PostgreSQL: concurrent `CREATE TABLE IF NOT EXISTS` can collide).
     async fn lock_install(&self, _txn: &DatabaseTransaction) -> Result<()> {

@@ -115,6 +115,30 @@ impl Backend for MySql {
         super::names(db, stmt).await
     }
 
+    /// `max_connections` less `Threads_connected` (which, unlike the
+    /// process list, counts every user's connections without the `PROCESS`
+    /// privilege).
+    async fn connection_headroom(&self, db: &DatabaseConnection) -> Result<Option<u64>> {
+        let max = super::count(
+            db,
+            Statement::from_string(DbBackend::MySql, "SELECT CAST(@@max_connections AS SIGNED)"),
+        )
+        .await?;
+        let row = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::MySql,
+                "SHOW GLOBAL STATUS LIKE 'Threads_connected'",
+            ))
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound("Threads_connected".to_owned()))?;
+        let open: String = row.try_get_by_index(1)?;
+        let open: u64 = open
+            .trim()
+            .parse()
+            .map_err(|_| DbErr::Type(format!("Threads_connected is not a number: {open:?}")))?;
+        Ok(Some(max.saturating_sub(open)))
+    }
+
     async fn table_count(&self, db: &DatabaseConnection, home: &str) -> Result<u64> {
         let stmt = Statement::from_sql_and_values(
             DbBackend::MySql,

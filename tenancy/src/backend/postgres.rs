@@ -137,6 +137,20 @@ impl Backend for Postgres {
         super::count(db, stmt).await
     }
 
+    /// `max_connections` less the slots reserved for superusers (and, from
+    /// PostgreSQL 16, `reserved_connections`) and the client backends open.
+    async fn connection_headroom(&self, db: &DatabaseConnection) -> Result<Option<u64>> {
+        let stmt = Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT (current_setting('max_connections')::int \
+             - current_setting('superuser_reserved_connections')::int \
+             - coalesce(current_setting('reserved_connections', true)::int, 0) \
+             - (SELECT count(*) FROM pg_catalog.pg_stat_activity \
+                WHERE backend_type = 'client backend'))::bigint",
+        );
+        Ok(Some(super::count(db, stmt).await?))
+    }
+
     async fn lock_install(&self, txn: &DatabaseTransaction) -> Result<()> {
         txn.execute_unprepared("SELECT pg_advisory_xact_lock(7300422916453021761)")
             .await?;

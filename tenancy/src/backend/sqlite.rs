@@ -232,6 +232,11 @@ impl Backend for Sqlite {
         super::names(db, stmt).await
     }
 
+    /// A file has no connection limit.
+    async fn connection_headroom(&self, _db: &DatabaseConnection) -> Result<Option<u64>> {
+        Ok(None)
+    }
+
     async fn table_count(&self, _db: &DatabaseConnection, home: &str) -> Result<u64> {
         let pool = self.tenant_pool(home).await?;
         let stmt = Statement::from_string(
