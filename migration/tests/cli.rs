@@ -516,3 +516,69 @@ async fn read_only_verbs_write_nothing_postgres() {
 async fn read_only_verbs_write_nothing_mysql() {
     read_only_verbs_write_nothing(Kind::MySql).await;
 }
+
+/// Two processes on one SQLite tenancy: this test's (the app) and the CLI
+/// binary. A tenant the CLI drops is not found by the app (never served
+/// from the app's open pool on the deleted file); created again, the app
+/// sees the new, empty home and its writes land in the new file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_dropped_and_recreated_by_another_process_is_never_served_stale() {
+    let cli = Cli::new();
+    cli.ok(&["up"]);
+    cli.ok(&["tenant", "create", "acme"]);
+    let db = Database::connect(&cli.url).await.expect("connect");
+    let app = Tenancy::builder(db)
+        .table("authors", tenancy::Scope::Tenant)
+        .build()
+        .await
+        .expect("tenancy");
+    let kept = app.tenant("acme").expect("valid");
+    let count = |conn: tenancy::TenantConnection| async move {
+        conn.query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "SELECT count(*) FROM authors",
+        ))
+        .await
+        .map(|row| {
+            row.expect("a row")
+                .try_get_by_index::<i64>(0)
+                .expect("a count")
+        })
+    };
+    kept.execute_unprepared("INSERT INTO authors (email, name) VALUES ('old@x', 'Old')")
+        .await
+        .expect("insert");
+    assert_eq!(count(kept.clone()).await.expect("count"), 1);
+
+    cli.ok(&["tenant", "drop", "acme", "--force"]);
+    for conn in [kept.clone(), app.tenant("acme").expect("valid")] {
+        let err = count(conn).await.expect_err("the tenant is gone");
+        assert_eq!(
+            tenancy::Error::code_of(&err),
+            Some(tenancy::ErrorCode::TenantNotFound),
+            "{err}"
+        );
+    }
+
+    cli.ok(&["tenant", "create", "acme"]);
+    for conn in [kept.clone(), app.tenant("acme").expect("valid")] {
+        assert_eq!(count(conn).await.expect("count"), 0, "no previous rows");
+    }
+    kept.execute_unprepared("INSERT INTO authors (email, name) VALUES ('new@x', 'New')")
+        .await
+        .expect("insert");
+    // Read back through a connection of its own on the new file.
+    let file = cli.dir.path().join("tenants").join("tenant_acme.db");
+    let fresh = Database::connect(format!("sqlite://{}", file.display()))
+        .await
+        .expect("the new file");
+    let row = fresh
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "SELECT name FROM authors",
+        ))
+        .await
+        .expect("read")
+        .expect("a row");
+    assert_eq!(row.try_get_by_index::<String>(0).expect("name"), "New");
+}

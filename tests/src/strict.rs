@@ -83,7 +83,9 @@ async fn exists_in(fx: &Fixture, tenant: Option<&TenantConnection>, name: &str) 
         Kind::Sqlite => {
             let sql = format!("SELECT count(*) FROM main.sqlite_master WHERE name = '{name}'");
             match tenant {
-                Some(conn) => count(conn.unrouted_pool().await.expect("pool"), fx.kind, &sql).await,
+                Some(conn) => {
+                    count(&conn.unrouted_pool().await.expect("pool"), fx.kind, &sql).await
+                }
                 None => count(db, fx.kind, &sql).await,
             }
         }
@@ -167,7 +169,7 @@ cases! {
         };
         let pool_of_a = a.unrouted_pool().await.expect("pool");
         let sql = format!("SELECT count(*) FROM {}.{copy}", home(&a));
-        assert_eq!(count(pool_of_a, fx.kind, &sql).await, 2);
+        assert_eq!(count(&pool_of_a, fx.kind, &sql).await, 2);
         a.execute_unprepared(&format!("DROP VIEW {view}")).await.expect("drop view");
         a.execute_unprepared(&format!("DROP TABLE {copy}")).await.expect("drop copy");
         assert!(!exists_in(&fx, Some(&a), &view).await && !exists_in(&fx, Some(&a), &copy).await);

@@ -94,6 +94,7 @@ pub(crate) trait Backend: migrate::Migrate + Send + Sync + fmt::Debug {
     /// How many more connections the server accepts now: its
     /// `max_connections` less the connections open (every client's, ours
     /// included), read once. `None` where the server has no such limit.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
     async fn connection_headroom(&self, db: &DatabaseConnection) -> Result<Option<u64>>;
 
     /// Serializes installations of the library's tables inside `txn`

@@ -41,7 +41,47 @@ const CATALOGS: Catalogs = Catalogs {
 /// The schema name the shared file is attached under.
 const SHARED: &str = "shared";
 
-type Slot = Arc<OnceCell<DatabaseConnection>>;
+/// A tenant's pool and the identity of the file it opened.
+type Slot = Arc<OnceCell<(DatabaseConnection, FileId)>>;
+
+/// Which file a path names now: another process that drops a tenant and
+/// creates it again makes a new file under the same path, and a pool still
+/// open on the old one would read the previous tenant's rows and write into
+/// a deleted file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    #[cfg(unix)]
+    device: u64,
+    #[cfg(unix)]
+    inode: u64,
+    #[cfg(not(unix))]
+    created: Option<std::time::SystemTime>,
+}
+
+impl FileId {
+    /// The file at `path`, or `None` when there is none.
+    fn of(path: &Path) -> Result<Option<Self>> {
+        match std::fs::metadata(path) {
+            Ok(meta) => {
+                #[cfg(unix)]
+                let id = {
+                    use std::os::unix::fs::MetadataExt;
+                    FileId {
+                        device: meta.dev(),
+                        inode: meta.ino(),
+                    }
+                };
+                #[cfg(not(unix))]
+                let id = FileId {
+                    created: meta.created().ok(),
+                };
+                Ok(Some(id))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err("cannot read", path, e)),
+        }
+    }
+}
 
 pub(crate) struct Sqlite {
     shared_file: PathBuf,
@@ -57,6 +97,13 @@ impl std::fmt::Debug for Sqlite {
             .field("dir", &self.dir)
             .finish_non_exhaustive()
     }
+}
+
+/// SQLITE_BUSY or SQLITE_LOCKED.
+fn is_busy(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|code| code == "5" || code == "6")
 }
 
 fn io_err(what: &str, path: &Path, err: std::io::Error) -> Error {
@@ -110,6 +157,20 @@ impl Sqlite {
         pools.pop(home)
     }
 
+    /// Forgets `slot` if it is still the one cached for `home`.
+    fn forget_slot(&self, home: &str, slot: &Slot) -> bool {
+        let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
+        if pools
+            .peek(home)
+            .is_some_and(|cached| Arc::ptr_eq(cached, slot))
+        {
+            pools.pop(home);
+            true
+        } else {
+            false
+        }
+    }
+
     async fn open(&self, home: &str, migration: bool) -> Result<DatabaseConnection> {
         let shared = self
             .shared_file
@@ -134,7 +195,7 @@ impl Sqlite {
         } else {
             self.connections_per_tenant
         };
-        let pool = SqlitePoolOptions::new()
+        let pool_options = SqlitePoolOptions::new()
             .max_connections(connections)
             .min_connections(0)
             .idle_timeout(Duration::from_secs(60))
@@ -146,11 +207,21 @@ impl Sqlite {
                         .await?;
                     Ok(())
                 })
-            })
-            .connect_with(options)
-            .await
-            .map_err(sqlx_err)?;
-        Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+            });
+        // Switching a new file to WAL takes its lock without waiting for
+        // the busy timeout: two first openers (two migration runners) can
+        // collide. Retry those, briefly.
+        let mut attempt = 0u64;
+        loop {
+            match pool_options.clone().connect_with(options.clone()).await {
+                Ok(pool) => return Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)),
+                Err(e) if attempt < 50 && is_busy(&e) => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(5 * attempt)).await;
+                }
+                Err(e) => return Err(sqlx_err(e)),
+            }
+        }
     }
 }
 
@@ -172,10 +243,37 @@ impl Backend for Sqlite {
         true
     }
 
+    /// The cached pool while the tenant's file is the one it opened; a
+    /// file replaced (dropped and re-created, perhaps by another process)
+    /// closes the stale pool and opens the new file; no file is
+    /// [`Error::TenantNotFound`].
     async fn tenant_pool(&self, home: &str) -> Result<DatabaseConnection> {
-        let slot = self.slot(home);
-        let db = slot.get_or_try_init(|| self.open(home, false)).await?;
-        Ok(db.clone())
+        let path = self.file(home);
+        let missing = || Error::TenantNotFound {
+            tenant: home.to_owned(),
+        };
+        for _ in 0..2 {
+            let slot = self.slot(home);
+            let (db, opened) = slot
+                .get_or_try_init(|| async {
+                    let id = FileId::of(&path)?.ok_or_else(missing)?;
+                    Ok::<_, Error>((self.open(home, false).await?, id))
+                })
+                .await?;
+            match FileId::of(&path)? {
+                Some(now) if now == *opened => return Ok(db.clone()),
+                now => {
+                    if self.forget_slot(home, &slot) {
+                        tracing::debug!(home, "tenant file replaced or removed: pool closed");
+                        db.close_by_ref().await?;
+                    }
+                    if now.is_none() {
+                        return Err(missing());
+                    }
+                }
+            }
+        }
+        Err(missing())
     }
 
     async fn migration_pool(
@@ -201,7 +299,7 @@ impl Backend for Sqlite {
 
     async fn drop_home(&self, _db: &DatabaseConnection, home: &str) -> Result<()> {
         if let Some(slot) = self.forget(home)
-            && let Some(db) = slot.get()
+            && let Some((db, _)) = slot.get()
         {
             db.close_by_ref().await?;
         }

@@ -17,7 +17,11 @@ macro_rules! routed_connection {
             ) -> Result<sea_orm::ExecResult, sea_orm::DbErr> {
                 let stmt = self.router.statement(stmt)?;
                 let $this = self;
-                $conn.execute_raw(stmt).await
+                let conn = &$conn;
+                match conn.execute_raw(stmt).await {
+                    Err(err) => Err(self.explain(conn, err).await),
+                    ok => ok,
+                }
             }
 
             async fn execute_unprepared(
@@ -26,7 +30,11 @@ macro_rules! routed_connection {
             ) -> Result<sea_orm::ExecResult, sea_orm::DbErr> {
                 let sql = self.router.sql(sql)?;
                 let $this = self;
-                $conn.execute_unprepared(&sql).await
+                let conn = &$conn;
+                match conn.execute_unprepared(&sql).await {
+                    Err(err) => Err(self.explain(conn, err).await),
+                    ok => ok,
+                }
             }
 
             async fn query_one_raw(
@@ -35,7 +43,11 @@ macro_rules! routed_connection {
             ) -> Result<Option<sea_orm::QueryResult>, sea_orm::DbErr> {
                 let stmt = self.router.statement(stmt)?;
                 let $this = self;
-                $conn.query_one_raw(stmt).await
+                let conn = &$conn;
+                match conn.query_one_raw(stmt).await {
+                    Err(err) => Err(self.explain(conn, err).await),
+                    ok => ok,
+                }
             }
 
             async fn query_all_raw(
@@ -44,7 +56,11 @@ macro_rules! routed_connection {
             ) -> Result<Vec<sea_orm::QueryResult>, sea_orm::DbErr> {
                 let stmt = self.router.statement(stmt)?;
                 let $this = self;
-                $conn.query_all_raw(stmt).await
+                let conn = &$conn;
+                match conn.query_all_raw(stmt).await {
+                    Err(err) => Err(self.explain(conn, err).await),
+                    ok => ok,
+                }
             }
         }
     };

@@ -8,7 +8,6 @@ mod transaction;
 use std::{borrow::Cow, fmt, future::Future, pin::Pin, sync::Arc};
 
 use sea_orm::{DatabaseConnection, DbErr, Statement, StreamTrait};
-use tokio::sync::OnceCell;
 
 use self::macros::{routed_connection, routed_transactions};
 pub(crate) use self::{router::Router, transaction::run_transaction};
@@ -44,7 +43,10 @@ use crate::{backend::Backend, error::Error, tenant_id::TenantId};
 pub struct TenantConnection {
     tenant: TenantId,
     router: Arc<Router>,
-    db: Arc<OnceCell<DatabaseConnection>>,
+    /// The shared pool, when tenants run on it (PostgreSQL, MySQL); `None`
+    /// when each tenant has a pool of its own (SQLite), asked of the backend
+    /// at every statement so that a dropped or re-created home is noticed.
+    shared: Option<DatabaseConnection>,
     backend: Arc<dyn Backend>,
 }
 
@@ -67,7 +69,7 @@ impl TenantConnection {
         TenantConnection {
             tenant,
             router: Arc::new(router),
-            db: Arc::new(OnceCell::new_with(db)),
+            shared: db,
             backend,
         }
     }
@@ -101,21 +103,50 @@ impl TenantConnection {
         self.router.sql(sql)
     }
 
-    /// The pool this tenant's statements run on (opened on first use for
-    /// SQLite). Statements sent to it directly are **not** routed.
+    /// The pool this tenant's statements run on (a clone: cheap). On SQLite
+    /// the tenant's own pool, opened on first use and checked at every call
+    /// against the tenant's file, so a home dropped or re-created by another
+    /// process is never served from a stale pool. Statements sent to it
+    /// directly are **not** routed.
     ///
     /// # Errors
-    /// A database error when the tenant's pool cannot be opened (SQLite: the
-    /// tenant's file does not exist).
-    pub async fn unrouted_pool(&self) -> Result<&DatabaseConnection, DbErr> {
-        self.db
-            .get_or_try_init(|| async {
-                self.backend
-                    .tenant_pool(self.home())
-                    .await
-                    .map_err(DbErr::from)
-            })
+    /// [`Error::TenantNotFound`] (as a `DbErr`) when the tenant's file is
+    /// gone (SQLite); a database error when its pool cannot be opened.
+    pub async fn unrouted_pool(&self) -> Result<DatabaseConnection, DbErr> {
+        if let Some(shared) = &self.shared {
+            return Ok(shared.clone());
+        }
+        self.backend
+            .tenant_pool(self.home())
             .await
+            .map_err(|e| self.own_error(e).into())
+    }
+
+    /// `err` with a missing home reported as this tenant not found.
+    fn own_error(&self, err: Error) -> Error {
+        match err {
+            Error::TenantNotFound { .. } => Error::TenantNotFound {
+                tenant: self.tenant.to_string(),
+            },
+            other => other,
+        }
+    }
+
+    /// A statement failed: when it could not find a table and the tenant's
+    /// home is gone (dropped by this or another process), the tenant is not
+    /// found, which callers can answer (404) instead of a database error.
+    pub(crate) async fn explain(&self, pool: &DatabaseConnection, err: DbErr) -> DbErr {
+        if !self.backend.is_missing_table(&err) {
+            return err;
+        }
+        match self.backend.home_exists(pool, self.home()).await {
+            Ok(false) => self
+                .own_error(Error::TenantNotFound {
+                    tenant: String::new(),
+                })
+                .into(),
+            _ => err,
+        }
     }
 
     /// Checks that the tenant's pool can reach the database.

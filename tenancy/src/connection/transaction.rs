@@ -63,6 +63,12 @@ impl TenantTransaction {
         self.txn.rollback().await
     }
 
+    /// Errors inside a transaction are the database's, as they are: the
+    /// transaction keeps the tenant's home from being dropped under it.
+    pub(crate) async fn explain(&self, _conn: &DatabaseTransaction, err: DbErr) -> DbErr {
+        err
+    }
+
     pub(super) fn wrap(&self, txn: DatabaseTransaction) -> TenantTransaction {
         TenantTransaction::new(self.tenant.clone(), self.router.clone(), txn)
     }

@@ -56,10 +56,11 @@ impl<'s, 'r> Rewriter<'s, 'r> {
             match tok {
                 Tok::End => return Ok(()),
                 Tok::Word(s, e) => {
+                    let after_paren = std::mem::take(&mut self.st.after_paren);
                     let kw = keyword(&self.sc.b[s..e]);
                     self.sqlite_item_word(kw, s);
-                    if self.st.cte_next && kw != Kw::Recursive {
-                        self.cte_name((s, e));
+                    if self.st.trigger_body {
+                        self.trigger_body_word(kw);
                         continue;
                     }
                     if self.st.expect_table {
@@ -78,29 +79,54 @@ impl<'s, 'r> Rewriter<'s, 'r> {
                                 self.table_ref(tok)?;
                                 continue;
                             }
+                            // A registered table spelled like a keyword.
+                            _ if self.is_registered(tok) => {
+                                self.table_ref(tok)?;
+                                continue;
+                            }
                             _ => self.st.expect_table = false,
                         }
                     }
-                    self.on_keyword(kw);
+                    if self.st.cte_next && kw != Kw::Recursive {
+                        self.cte_name((s, e));
+                        continue;
+                    }
+                    self.on_keyword(kw, after_paren);
                     self.st.prev = kw;
                 }
-                Tok::Quoted(s, e) if self.st.cte_next => self.cte_name((s, e)),
-                Tok::Quoted(..) => {
-                    if self.st.expect_table {
+                Tok::Quoted(s, e) => {
+                    self.st.after_paren = false;
+                    if self.st.trigger_body {
+                        self.st.prev = Kw::Other;
+                    } else if self.st.expect_table {
                         self.table_ref(tok)?;
+                    } else if self.st.cte_next {
+                        self.cte_name((s, e));
                     } else {
                         self.st.prev = Kw::Other;
                     }
                 }
                 Tok::Punct(c) => {
+                    // `FROM (a JOIN b)`: the parenthesis holds tables, not a
+                    // subquery.
+                    let holds_tables = c == b'('
+                        && self.st.expect_table
+                        && !self.st.trigger_body
+                        && self.paren_holds_tables();
                     self.st.expect_table = false;
                     self.sqlite_item_punct(c, self.sc.i - 1);
                     self.on_punct(c);
+                    if holds_tables {
+                        self.st.expect_table = true;
+                        self.st.list |= bit(self.st.depth);
+                    }
                     self.st.prev = Kw::None;
+                    self.st.after_paren = c == b'(';
                 }
                 Tok::Other => {
                     self.st.expect_table = false;
                     self.st.prev = Kw::None;
+                    self.st.after_paren = false;
                 }
             }
         }
@@ -113,13 +139,41 @@ impl<'s, 'r> Rewriter<'s, 'r> {
         st.cte_next = false;
         st.prev = Kw::Other;
         if st.recursive {
-            st.ctes.push(span);
+            st.ctes.push((span.0, span.1, st.depth));
         } else {
             st.pending_cte = Some((span, st.depth, false));
         }
     }
 
-    fn on_keyword(&mut self, kw: Kw) {
+    /// A word inside a SQLite trigger's body: only its end matters.
+    fn trigger_body_word(&mut self, kw: Kw) {
+        let st = &mut self.st;
+        match kw {
+            Kw::Case => st.case_depth += 1,
+            Kw::End if st.case_depth > 0 => st.case_depth -= 1,
+            Kw::End => st.trigger_body = false,
+            _ => {}
+        }
+        st.prev = kw;
+    }
+
+    /// After `(` in table position: whether the parenthesis holds table
+    /// references (`FROM (a JOIN b)`) rather than a subquery.
+    fn paren_holds_tables(&self) -> bool {
+        let mut peek = self.sc;
+        match peek.next() {
+            Tok::Quoted(..) | Tok::Punct(b'(') => true,
+            tok @ Tok::Word(s, e) => {
+                matches!(
+                    keyword(&self.sc.b[s..e]),
+                    Kw::Other | Kw::Only | Kw::Lateral
+                ) || self.is_registered(tok)
+            }
+            _ => false,
+        }
+    }
+
+    fn on_keyword(&mut self, kw: Kw, after_paren: bool) {
         let st = &mut self.st;
         let d = st.depth;
         let verb = matches!(
@@ -134,6 +188,9 @@ impl<'s, 'r> Rewriter<'s, 'r> {
         }
         if verb {
             st.cte_list &= !bit(d);
+        }
+        if matches!(kw, Kw::Delete | Kw::Merge) {
+            st.delete_at |= bit(d);
         }
         let dialect = self.route.dialect;
         let ddl_verb = matches!(st.first, Kw::Create | Kw::Drop | Kw::Alter | Kw::Rename);
@@ -153,7 +210,16 @@ impl<'s, 'r> Rewriter<'s, 'r> {
             Kw::Table | Kw::Truncate => {
                 st.create_table |= st.first == Kw::Create && d == 0;
                 table(st, ddl_verb);
-                st.list |= bit(d);
+                // `DROP TABLE a, b`, `TRUNCATE a, b`; in `ALTER TABLE t ADD
+                // .., ADD ..` a comma starts another operation.
+                if !matches!(st.first, Kw::Create | Kw::Alter) {
+                    st.list |= bit(d);
+                }
+            }
+            Kw::Temporary if st.first == Kw::Create => st.temporary = true,
+            // SQLite: `CREATE TRIGGER .. BEGIN stmt; stmt; END`.
+            Kw::Begin if dialect == Dialect::Sqlite && st.trigger_stmt => {
+                st.trigger_body = true;
             }
             Kw::Tables => {
                 table(st, false);
@@ -221,7 +287,7 @@ impl<'s, 'r> Rewriter<'s, 'r> {
                 table(st, false);
                 st.list |= bit(d);
             }
-            Kw::Using if matches!(st.first, Kw::Delete | Kw::Merge) => {
+            Kw::Using if st.delete_at & bit(d) != 0 => {
                 table(st, false);
                 st.list |= bit(d);
             }
@@ -238,7 +304,9 @@ impl<'s, 'r> Rewriter<'s, 'r> {
                     table(st, true);
                 }
             }
-            Kw::With => {
+            // A `WITH` list opens a statement or a parenthesis; elsewhere
+            // `WITH` is `WITH ORDINALITY`, `WITH TIME ZONE`, `WITH CHECK ..`.
+            Kw::With if first || after_paren => {
                 st.cte_next = true;
                 st.cte_list |= bit(d);
             }
@@ -261,11 +329,14 @@ impl<'s, 'r> Rewriter<'s, 'r> {
             b')' => {
                 st.from_fn &= !bit(st.depth);
                 st.list &= !bit(st.depth);
+                st.delete_at &= !bit(st.depth);
+                st.cte_list &= !bit(st.depth);
                 st.depth = st.depth.saturating_sub(1);
+                st.ctes.close(st.depth);
                 if let Some((span, depth, true)) = st.pending_cte
                     && depth == st.depth
                 {
-                    st.ctes.push(span);
+                    st.ctes.push((span.0, span.1, depth));
                     st.pending_cte = None;
                 }
             }
@@ -276,7 +347,7 @@ impl<'s, 'r> Rewriter<'s, 'r> {
                 }
                 st.cte_next = st.cte_list & bit(st.depth) != 0;
             }
-            b';' => self.st = State::default(),
+            b';' if !st.trigger_body => self.st = State::default(),
             _ => {}
         }
     }
@@ -309,8 +380,20 @@ impl<'s, 'r> Rewriter<'s, 'r> {
             if self.st.via == Kw::Table && self.st.create_table {
                 self.st.creating_shared = scope == Some(Scope::Shared);
             }
+            let own = self.is_own_home(home);
             return match scope {
-                Some(Scope::Tenant) if !self.is_own_home(home) => {
+                Some(Scope::Tenant) if !own => {
+                    let home = self.name(home).unwrap_or_default();
+                    Err(Refused::CrossTenant(format!("{home}.{name}")))
+                }
+                // A shared table spelled in a home that is neither this
+                // tenant's nor the shared one.
+                Some(Scope::Shared)
+                    if self.strict()
+                        && !own
+                        && !self.is_shared_home(home)
+                        && !self.is_system_schema(home) =>
+                {
                     let home = self.name(home).unwrap_or_default();
                     Err(Refused::CrossTenant(format!("{home}.{name}")))
                 }
@@ -335,6 +418,8 @@ impl<'s, 'r> Rewriter<'s, 'r> {
             self.st.creating_shared = scope == Some(Scope::Shared);
         }
         let prefix = match scope {
+            // `CREATE TEMP TABLE t`: the session's, in no home.
+            _ if self.st.temporary && self.st.via == Kw::Table => None,
             // SQLite: an index or trigger is named in its table's schema.
             _ if self.route.dialect == Dialect::Sqlite
                 && matches!(self.st.via, Kw::Index | Kw::Trigger) =>

@@ -64,6 +64,14 @@ pub(super) enum Kw {
     Like,
     /// `LATERAL`, which precedes a subquery or a function.
     Lateral,
+    /// `TEMP`, `TEMPORARY`.
+    Temporary,
+    /// `BEGIN` (a SQLite trigger's body).
+    Begin,
+    /// `END`.
+    End,
+    /// `CASE` (its `END` does not end a trigger's body).
+    Case,
 }
 
 /// A word's bytes packed into an integer, ASCII letters folded to upper
@@ -162,6 +170,11 @@ pub(super) fn keyword(word: &[u8]) -> Kw {
     const TABLES: u128 = pack(b"TABLES");
     const LIKE: u128 = pack(b"LIKE");
     const LATERAL: u128 = pack(b"LATERAL");
+    const TEMP: u128 = pack(b"TEMP");
+    const TEMPORARY: u128 = pack(b"TEMPORARY");
+    const BEGIN: u128 = pack(b"BEGIN");
+    const END: u128 = pack(b"END");
+    const CASE: u128 = pack(b"CASE");
     if word.len() < 2 || word.len() > 16 {
         return Kw::Other;
     }
@@ -211,6 +224,10 @@ pub(super) fn keyword(word: &[u8]) -> Kw {
         TABLES => Kw::Tables,
         LIKE => Kw::Like,
         LATERAL => Kw::Lateral,
+        TEMP | TEMPORARY => Kw::Temporary,
+        BEGIN => Kw::Begin,
+        END => Kw::End,
+        CASE => Kw::Case,
         WHERE | GROUP | ORDER | HAVING | LIMIT | OFFSET | UNION | EXCEPT | INTERSECT | SET
         | RETURNING | VALUES | WINDOW | FETCH | INNER | LEFT | RIGHT | FULL | CROSS | NATURAL
         | CASCADE | RESTRICT | LOCK | DUPLICATE | OUTFILE | DUMPFILE => Kw::EndList,

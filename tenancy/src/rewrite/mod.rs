@@ -34,6 +34,8 @@ pub(crate) struct Route {
     pub(crate) tenant_prefix: Option<Box<str>>,
     /// The one qualifier a statement may spell out on a tenant table.
     pub(crate) tenant_home: Box<str>,
+    /// The shared home, as a qualifier a statement may spell out.
+    pub(crate) shared_home: Box<str>,
     /// Prefix written before shared tables; `None` leaves them as written.
     pub(crate) shared_prefix: Option<Box<str>>,
     /// The dialect's system catalogs, never refused.
@@ -60,6 +62,7 @@ impl Route {
             dialect,
             tenant_prefix: Some(prefix(dialect, tenant_home)),
             tenant_home: tenant_home.into(),
+            shared_home: shared_home.into(),
             shared_prefix: Some(prefix(dialect, shared_home)),
             catalogs: Catalogs::default(),
         }
@@ -78,6 +81,7 @@ impl Route {
             dialect,
             tenant_prefix: None,
             tenant_home: "".into(),
+            shared_home: shared_home.unwrap_or_default().into(),
             shared_prefix: shared_home.map(|home| prefix(dialect, home)),
             catalogs: Catalogs::default(),
         }

@@ -13,25 +13,37 @@ impl<'s> Rewriter<'s, '_> {
         self.registry.is_strict() && !self.route.tenant_home.is_empty()
     }
 
-    /// Whether `name` is one of the statement's common table expressions.
+    /// Whether `name` (spelled by `tok`) is one of the visible common table
+    /// expressions, compared as the database compares them: PostgreSQL
+    /// folds unquoted names to lower case, SQLite ignores ASCII case, MySQL
+    /// compares as written.
     pub(super) fn is_cte(&self, name: &str, tok: Tok) -> bool {
-        let folds = matches!(
-            (self.route.dialect, tok),
-            (Dialect::Postgres, Tok::Word(..)) | (Dialect::Sqlite, _)
-        );
-        self.st.ctes.iter().any(|&(s, e)| {
-            let cte = match self.sc.b.get(s) {
-                Some(b'"' | b'`' | b'[') => self.name(Tok::Quoted(s, e)),
-                _ => self.name(Tok::Word(s, e)),
+        let quoted = matches!(tok, Tok::Quoted(..));
+        self.st.ctes.iter().any(|&(s, e, _)| {
+            let cte_quoted = matches!(self.sc.b.get(s), Some(b'"' | b'`' | b'['));
+            let cte_tok = if cte_quoted {
+                Tok::Quoted(s, e)
+            } else {
+                Tok::Word(s, e)
             };
-            cte.is_some_and(|cte| {
-                if folds {
-                    cte.eq_ignore_ascii_case(name)
-                } else {
-                    *cte == *name
-                }
-            })
+            self.name(cte_tok)
+                .is_some_and(|cte| match self.route.dialect {
+                    Dialect::Sqlite => cte.eq_ignore_ascii_case(name),
+                    Dialect::MySql => *cte == *name,
+                    Dialect::Postgres => folded_eq(name, quoted, &cte, cte_quoted),
+                })
         })
+    }
+
+    /// Whether `tok` names a registered table.
+    pub(super) fn is_registered(&self, tok: Tok) -> bool {
+        self.name(tok)
+            .is_some_and(|name| self.scope(&name, tok).is_some())
+    }
+
+    /// Whether a qualifier names the shared home.
+    pub(super) fn is_shared_home(&self, home: Tok) -> bool {
+        self.names_home(home, &self.route.shared_home)
     }
 
     /// A qualifier naming one of the dialect's system schemas.
@@ -82,10 +94,14 @@ impl<'s> Rewriter<'s, '_> {
     /// Whether a qualifier names this route's tenant home, as the database
     /// will read it (PostgreSQL folds unquoted names to lower case).
     pub(super) fn is_own_home(&self, home: Tok) -> bool {
+        self.names_home(home, &self.route.tenant_home)
+    }
+
+    /// Whether a qualifier names `own`, as the database will read it.
+    fn names_home(&self, home: Tok, own: &str) -> bool {
         let Some(name) = self.name(home) else {
             return false;
         };
-        let own = &*self.route.tenant_home;
         match (self.route.dialect, home) {
             (Dialect::Postgres, Tok::Word(..)) => {
                 own.bytes().all(|b| !b.is_ascii_uppercase()) && name.eq_ignore_ascii_case(own)
@@ -100,5 +116,17 @@ impl<'s> Rewriter<'s, '_> {
             (Dialect::Postgres, Tok::Word(..)) => self.registry.folded(name),
             _ => self.registry.exact(name),
         }
+    }
+}
+
+/// PostgreSQL's comparison of two names, each folded to lower case unless
+/// quoted.
+fn folded_eq(a: &str, a_quoted: bool, b: &str, b_quoted: bool) -> bool {
+    let lower = |s: &str| !s.bytes().any(|c| c.is_ascii_uppercase());
+    match (a_quoted, b_quoted) {
+        (false, false) => a.eq_ignore_ascii_case(b),
+        (false, true) => lower(b) && a.eq_ignore_ascii_case(b),
+        (true, false) => lower(a) && a.eq_ignore_ascii_case(b),
+        (true, true) => a == b,
     }
 }

@@ -50,28 +50,57 @@ pub(super) struct State {
     /// The names of the statement's common table expressions, which shadow
     /// tables of the same name.
     pub(super) ctes: Ctes,
+    /// The previous token was `(`.
+    pub(super) after_paren: bool,
+    /// Bit d: a `DELETE` or `MERGE` at depth d (its `USING` names tables).
+    pub(super) delete_at: u64,
+    /// `CREATE TEMP TABLE`: the name is the session's, not a home's.
+    pub(super) temporary: bool,
+    /// Inside a SQLite trigger's `BEGIN .. END`: names stay as written
+    /// (SQLite refuses qualified names there), `;` does not end it.
+    pub(super) trigger_body: bool,
+    /// `CASE` nesting inside a trigger's body.
+    pub(super) case_depth: u32,
 }
 
-/// Spans of common table expression names; a few inline, more on the heap.
+/// A common table expression's name (its span) and the depth of the query
+/// whose `WITH` defines it: visible until that query's parenthesis closes.
+pub(super) type Cte = (usize, usize, u32);
+
+/// The visible common table expression names; a few inline, more on the
+/// heap.
 #[derive(Debug, Default)]
 pub(super) struct Ctes {
-    pub(super) inline: [(usize, usize); 8],
+    pub(super) inline: [Cte; 8],
     pub(super) len: usize,
-    pub(super) more: Vec<(usize, usize)>,
+    pub(super) more: Vec<Cte>,
 }
 
 impl Ctes {
-    pub(super) fn push(&mut self, span: (usize, usize)) {
+    pub(super) fn push(&mut self, cte: Cte) {
         if let Some(slot) = self.inline.get_mut(self.len) {
-            *slot = span;
+            *slot = cte;
             self.len += 1;
         } else {
-            self.more.push(span);
+            self.more.push(cte);
         }
     }
 
-    pub(super) fn iter(&self) -> impl Iterator<Item = &(usize, usize)> {
+    pub(super) fn iter(&self) -> impl Iterator<Item = &Cte> {
         self.inline[..self.len].iter().chain(&self.more)
+    }
+
+    /// Forgets the names defined deeper than `depth` (their query closed).
+    pub(super) fn close(&mut self, depth: u32) {
+        self.more.retain(|c| c.2 <= depth);
+        let mut kept = 0;
+        for i in 0..self.len {
+            if self.inline[i].2 <= depth {
+                self.inline[kept] = self.inline[i];
+                kept += 1;
+            }
+        }
+        self.len = kept;
     }
 }
 
