@@ -214,6 +214,27 @@ async fn custom_domains_resolve_until_removed() {
 }
 
 #[tokio::test]
+async fn a_domain_store_that_cannot_be_read_is_unavailable_not_invalid() {
+    let s = setup().await;
+    let app = app(full_layer(&s.tenancy));
+    s.tenancy
+        .inner()
+        .execute_unprepared("DROP TABLE tenancy_domains")
+        .await
+        .expect("the domain table gone");
+    let (status, body) = call(&app, get_req("/whoami", &[("host", "shop.unknown.test")])).await;
+    assert_eq!(
+        (status, error_code(&body).as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("tenancy_domains"),
+        "no database text: {body}"
+    );
+}
+
+#[tokio::test]
 async fn dropping_a_tenant_removes_its_domains() {
     let s = setup().await;
     s.tenancy
@@ -1003,4 +1024,68 @@ fn unescape(line: &str) -> String {
         }
     }
     out
+}
+
+/// A migration that takes a while, so a request can go away during it.
+struct Slow;
+
+impl sea_orm_migration::MigrationName for Slow {
+    fn name(&self) -> &str {
+        "m1_slow"
+    }
+}
+
+#[async_trait::async_trait]
+impl sea_orm_migration::MigrationTrait for Slow {
+    async fn up(&self, m: &sea_orm_migration::SchemaManager) -> Result<(), sea_orm::DbErr> {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        m.get_connection()
+            .execute_unprepared("CREATE TABLE notes (id INTEGER PRIMARY KEY)")
+            .await
+            .map(drop)
+    }
+}
+
+struct SlowMigrator;
+
+impl sea_orm_migration::MigratorTrait for SlowMigrator {
+    fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+        vec![Box::new(Slow)]
+    }
+}
+
+#[tokio::test]
+async fn a_request_that_goes_away_does_not_abandon_its_creation() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/shared.db?mode=rwc", dir.path().display());
+    let db = Database::connect(&url).await.expect("sqlite");
+    let tenancy = Tenancy::builder(db)
+        .migrator::<SlowMigrator>()
+        .build()
+        .await
+        .expect("tenancy");
+    let app = on_demand_app(TenantLayer::new(tenancy.clone()).create_on_demand(true));
+    // The client gives up while the migration runs.
+    let gone = tokio::time::timeout(
+        std::time::Duration::from_millis(50),
+        call(&app, get_req("/", &[("x-tenant", "initech")])),
+    )
+    .await;
+    assert!(gone.is_err(), "the request was still running");
+    // The creation finishes anyway: active and migrated, not stuck.
+    let mut status = None;
+    for _ in 0..100 {
+        status = tenancy
+            .info("initech")
+            .await
+            .expect("info")
+            .map(|t| t.status);
+        if status == Some(tenancy::TenantStatus::Active) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, Some(tenancy::TenantStatus::Active));
+    let (code, body) = call(&app, get_req("/", &[("x-tenant", "initech")])).await;
+    assert_eq!((code, body.as_str()), (StatusCode::OK, "initech"));
 }

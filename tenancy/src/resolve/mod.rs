@@ -70,6 +70,9 @@ pub enum Resolution {
     /// reads (a repeated header, say): answered 400 `ambiguous_tenant`;
     /// the reason is for logs.
     Ambiguous(&'static str),
+    /// The resolver could not look (its store is down): answered 503
+    /// `unavailable` with `Retry-After`, never a 400; the reason is for logs.
+    Unavailable(&'static str),
     /// Nothing to say: ask the next resolver.
     Next,
 }

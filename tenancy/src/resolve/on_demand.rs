@@ -125,9 +125,12 @@ impl Creations {
         }
     }
 
-    /// Creates `id` once however many requests ask at the same time.
+    /// Creates `id` once however many requests ask at the same time. The
+    /// creation runs on a task of its own: a request that goes away (client
+    /// gone, timeout) does not abandon it half-way, and the task frees its
+    /// slot and its entry whatever the requests do.
     pub(crate) async fn create(
-        &self,
+        self: &Arc<Self>,
         tenancy: &Tenancy,
         settings: &OnDemand,
         id: &TenantId,
@@ -139,27 +142,39 @@ impl Creations {
         let result = cell
             .get_or_init(|| async {
                 self.reserve(settings)?;
-                match tenancy.create_and_migrate_id(id).await {
-                    Ok(_) => Ok(()),
-                    // Another process won: it is there, or about to be.
-                    Err(Error::TenantExists { .. }) => {
-                        self.release(settings);
-                        Ok(())
-                    }
-                    Err(e) => {
-                        self.release(settings);
-                        tracing::error!(tenant = %id, error = %e, "on-demand creation failed");
-                        Err(TenantRejection::Unavailable)
-                    }
-                }
+                let (this, tenancy, settings) = (self.clone(), tenancy.clone(), settings.clone());
+                let (id, cell) = (id.clone(), cell.clone());
+                let task = tokio::spawn(async move {
+                    let result = match tenancy.create_and_migrate_id(&id).await {
+                        Ok(_) => Ok(()),
+                        // Another process won: it is there, or about to be.
+                        Err(Error::TenantExists { .. }) => {
+                            this.release(&settings);
+                            Ok(())
+                        }
+                        Err(e) => {
+                            this.release(&settings);
+                            tracing::error!(tenant = %id, error = %e, "on-demand creation failed");
+                            Err(TenantRejection::Unavailable)
+                        }
+                    };
+                    this.forget(&id, &cell);
+                    result
+                });
+                task.await.unwrap_or(Err(TenantRejection::Unavailable))
             })
             .await;
         let result = *result;
+        self.forget(id, &cell);
+        result
+    }
+
+    /// Removes the entry of `id` if it is still `cell`.
+    fn forget(&self, id: &TenantId, cell: &Creation) {
         let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        if in_flight.get(id).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+        if in_flight.get(id).is_some_and(|c| Arc::ptr_eq(c, cell)) {
             in_flight.remove(id);
         }
-        result
     }
 }
 

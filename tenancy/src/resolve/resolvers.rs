@@ -220,7 +220,7 @@ impl Resolve for CustomDomain {
                 Ok(None) => Resolution::Next,
                 Err(e) => {
                     tracing::error!(error = %e, "custom domain lookup failed");
-                    Resolution::Invalid("custom domain lookup failed")
+                    Resolution::Unavailable("custom domain lookup failed")
                 }
             }
         })

@@ -32,7 +32,7 @@ const CACHED_TENANTS: NonZeroUsize = NonZeroUsize::new(10_000).expect("non-zero"
 #[derive(Default)]
 pub(crate) struct State {
     statuses: Mutex<Option<LruCache<TenantId, Cached>>>,
-    creations: Creations,
+    creations: Arc<Creations>,
 }
 
 /// What the chain decided for a request.
@@ -114,6 +114,10 @@ impl Shared {
                 Resolution::Ambiguous(reason) => {
                     tracing::debug!(reason, "request names more than one tenant");
                     return Decision::Refused(TenantRejection::Ambiguous);
+                }
+                Resolution::Unavailable(reason) => {
+                    tracing::warn!(reason, "a resolver could not look");
+                    return Decision::Refused(TenantRejection::Unavailable);
                 }
             };
             let Ok(id) = id else {
