@@ -159,6 +159,10 @@ pub struct HealthOptions {
     /// Time allowed for one tenant's check before it counts as unhealthy
     /// (default 2 s).
     pub timeout: Duration,
+    /// Only the shared home and the registry, no tenant (default `false`):
+    /// one round trip whatever the number of tenants, and no tenant names
+    /// in the report, for a load balancer's probe.
+    pub shallow: bool,
 }
 
 impl Default for HealthOptions {
@@ -166,11 +170,18 @@ impl Default for HealthOptions {
         HealthOptions {
             concurrency: 8,
             timeout: Duration::from_secs(2),
+            shallow: false,
         }
     }
 }
 
 impl HealthOptions {
+    /// Sets [`HealthOptions::shallow`].
+    pub fn shallow(mut self, shallow: bool) -> Self {
+        self.shallow = shallow;
+        self
+    }
+
     /// Sets [`HealthOptions::concurrency`].
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.max(1);
@@ -292,12 +303,17 @@ impl Tenancy {
         let checked_at = Utc::now();
         let started = Instant::now();
         let ping = Instant::now();
-        let reachable = self.inner().ping().await.is_ok();
+        // The registry read is the ping: it must reach the shared home.
+        let reachable = if options.shallow {
+            self.store().registry_readable().await.is_ok()
+        } else {
+            self.inner().ping().await.is_ok()
+        };
         let shared = SharedHealth {
             reachable,
             ping_ms: reachable.then(|| millis(ping.elapsed())),
         };
-        let tenants = if reachable {
+        let tenants = if reachable && !options.shallow {
             self.list().await.unwrap_or_default()
         } else {
             Vec::new()

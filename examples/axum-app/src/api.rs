@@ -264,6 +264,21 @@ pub(crate) async fn list_tenants(
     ))
 }
 
+/// `GET /health/tenants`: every tenant's health, for the administrator
+/// (the report names tenants); 200, or 503 when one is unhealthy.
+pub(crate) async fn tenants_health(
+    State(state): State<AppState>,
+    resolved: Resolved,
+    _: Admin,
+) -> Result<axum::response::Response, AppError> {
+    platform_only(&resolved)?;
+    let options = tenancy::HealthOptions::default();
+    match state.tenancy.health_all(options).await {
+        Ok(report) => Ok(axum::response::IntoResponse::into_response(report)),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `POST /api/tenants` body.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -17,7 +17,8 @@
 //! | `GET, POST /api/items` | required | list (paginated), create |
 //! | `GET, PUT, DELETE /api/items/{id}` | required | read, replace, delete |
 //! | `GET, POST /api/tenants` | none | tenants with item counts (paginated); create (admin) |
-//! | `GET /health` | ignored | every tenant's health; 503 when one is unhealthy |
+//! | `GET /health` | ignored | shallow: the shared home and the registry answer (one round trip, no tenant names); 503 when not |
+//! | `GET /health/tenants` | none | every tenant's health (admin); 503 when one is unhealthy |
 //! | `GET /metrics` | ignored | Prometheus text |
 
 mod api;
@@ -199,6 +200,7 @@ fn router(config: &Config, state: AppState) -> Router {
             "/api/tenants",
             get(api::list_tenants).post(api::create_tenant),
         )
+        .route("/health/tenants", get(api::tenants_health))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state);
@@ -230,7 +232,10 @@ fn router(config: &Config, state: AppState) -> Router {
     let tenant_app = tower::Layer::layer(&layer, routes);
     let prometheus = metrics::handle();
     Router::new()
-        .route("/health", health_route(tenancy, HealthOptions::default()))
+        .route(
+            "/health",
+            health_route(tenancy, HealthOptions::default().shallow(true)),
+        )
         .route(
             "/metrics",
             get(move || std::future::ready(prometheus.render())),

@@ -736,13 +736,14 @@ async fn tenants_pages_and_metrics(s: Server) {
     assert!(text.contains("app_http_requests_total"), "{text}");
 }
 
-/// `/health` is 200, 503 once a tenant's home disappears behind the app's
+/// `/health` (shallow) is 200 throughout; `/health/tenants` is 200, 503
+/// once a tenant's home disappears behind the app's
 /// back (naming the tenant and `home_missing`), and 200 again after.
 async fn health(s: Server) {
     let (a, b) = (s.name("a"), s.name("b"));
     s.create_tenant(&a).await;
     s.create_tenant(&b).await;
-    let (status, body) = s.get("/health", &[]).await;
+    let (status, body) = s.get("/health/tenants", &[]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let report: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(report["status"], "ok", "{body}");
@@ -778,7 +779,7 @@ async fn health(s: Server) {
             Some((from.display().to_string(), to.display().to_string()))
         }
     };
-    let (status, body) = s.get("/health", &[]).await;
+    let (status, body) = s.get("/health/tenants", &[]).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     let report: Value = serde_json::from_str(&body).expect("json");
     let tenants = report["tenants"].as_array().expect("tenants");
@@ -809,8 +810,16 @@ async fn health(s: Server) {
             .await
             .expect("drop the broken tenant"),
     }
-    let (status, body) = s.get("/health", &[]).await;
+    let (status, body) = s.get("/health/tenants", &[]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = s.get("/health", &[("authorization", "")]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        !body.contains(&a) && !body.contains(&b),
+        "no tenant names: {body}"
+    );
+    let (status, _) = s.get("/health/tenants", &[("authorization", "")]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 /// Twenty concurrent first requests for a new tenant: all succeed, the

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    sea_query::Expr,
+    QuerySelect, sea_query::Expr,
 };
 
 pub(super) use self::record::Entity;
@@ -75,6 +75,12 @@ impl Store {
     ) -> Result<Option<TenantRow>> {
         let query = Entity::find().filter(Column::Name.eq(id.as_str()));
         Ok(self.select(conn, query).await?.into_iter().next())
+    }
+
+    /// Reads one row: the registry is there and answers.
+    pub(crate) async fn registry_readable(&self) -> Result<()> {
+        let query = Entity::find().limit(1);
+        self.select(self.db(), query).await.map(drop)
     }
 
     /// Every row, by name.
