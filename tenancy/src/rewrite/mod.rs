@@ -18,6 +18,7 @@ use std::borrow::Cow;
 use self::grammar::Rewriter;
 use crate::{dialect::Dialect, registry::Registry};
 
+mod clauses;
 mod grammar;
 mod keyword;
 mod names;

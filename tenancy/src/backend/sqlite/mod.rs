@@ -2,8 +2,10 @@
 //! bounded LRU; the shared file is attached to every tenant connection as
 //! `shared`, so tenant-to-shared joins work.
 
+mod file;
+mod migrate;
+
 use std::{
-    collections::HashMap,
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
     time::Duration,
@@ -11,8 +13,7 @@ use std::{
 
 use lru::LruCache;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, SqlxSqliteConnector, Statement, TransactionOptions, TransactionTrait,
+    DatabaseConnection, DbBackend, DbErr, SqlxSqliteConnector, Statement,
     sqlx::{
         self,
         sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions},
@@ -20,11 +21,8 @@ use sea_orm::{
 };
 use tokio::sync::OnceCell;
 
-use super::{
-    Backend, BackendOptions,
-    migrate::{self, Migrate, Session},
-    sqlx_err,
-};
+use self::file::FileId;
+use super::{Backend, BackendOptions, sqlx_err};
 use crate::{
     dialect::Dialect,
     error::{Error, Result},
@@ -43,45 +41,6 @@ const SHARED: &str = "shared";
 
 /// A tenant's pool and the identity of the file it opened.
 type Slot = Arc<OnceCell<(DatabaseConnection, FileId)>>;
-
-/// Which file a path names now: another process that drops a tenant and
-/// creates it again makes a new file under the same path, and a pool still
-/// open on the old one would read the previous tenant's rows and write into
-/// a deleted file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FileId {
-    #[cfg(unix)]
-    device: u64,
-    #[cfg(unix)]
-    inode: u64,
-    #[cfg(not(unix))]
-    created: Option<std::time::SystemTime>,
-}
-
-impl FileId {
-    /// The file at `path`, or `None` when there is none.
-    fn of(path: &Path) -> Result<Option<Self>> {
-        match std::fs::metadata(path) {
-            Ok(meta) => {
-                #[cfg(unix)]
-                let id = {
-                    use std::os::unix::fs::MetadataExt;
-                    FileId {
-                        device: meta.dev(),
-                        inode: meta.ino(),
-                    }
-                };
-                #[cfg(not(unix))]
-                let id = FileId {
-                    created: meta.created().ok(),
-                };
-                Ok(Some(id))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_err("cannot read", path, e)),
-        }
-    }
-}
 
 pub(crate) struct Sqlite {
     shared_file: PathBuf,
@@ -342,81 +301,5 @@ impl Backend for Sqlite {
             "SELECT count(*) FROM main.sqlite_master WHERE type = 'table'",
         );
         super::count(&pool, stmt).await
-    }
-}
-
-#[async_trait::async_trait]
-impl Migrate for Sqlite {
-    /// SQLite DDL is transactional: one immediate transaction per tenant
-    /// file serializes runners and makes the run atomic.
-    fn session(&self, _transactional: bool) -> Session {
-        Session::DedicatedTransaction
-    }
-
-    /// An immediate transaction: it takes the write lock at once, so two
-    /// runners on one file queue instead of failing at their first write.
-    async fn begin(&self, conn: &DatabaseConnection) -> Result<DatabaseTransaction> {
-        let options = TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..Default::default()
-        };
-        Ok(conn.begin_with_options(options).await?)
-    }
-
-    /// Foreign keys are off during migrations (as SQLite prescribes for
-    /// schema changes); none may be broken at commit.
-    async fn check(&self, txn: &DatabaseTransaction) -> Result<()> {
-        let broken = txn
-            .query_all_raw(Statement::from_string(
-                DbBackend::Sqlite,
-                "PRAGMA foreign_key_check",
-            ))
-            .await?;
-        if !broken.is_empty() {
-            return Err(Error::Db(DbErr::Migration(format!(
-                "{} rows violate foreign keys after the migration",
-                broken.len()
-            ))));
-        }
-        Ok(())
-    }
-
-    fn dialect(&self) -> Dialect {
-        Dialect::Sqlite
-    }
-
-    /// Read from the tenant's own file (one pool per read).
-    async fn applied(
-        &self,
-        db: &DatabaseConnection,
-        home: &str,
-        table: &str,
-    ) -> Result<Vec<String>> {
-        let conn = self.migration_pool(db, home).await?;
-        let sql = migrate::versions_sql(Dialect::Sqlite, Some("main"), table);
-        let found = migrate::versions(&conn, sql, |e| self.is_missing_table(e)).await;
-        let closed = conn.close_by_ref().await;
-        let found = found?;
-        closed?;
-        Ok(found)
-    }
-
-    /// Each file is read in turn: there is no catalog across files.
-    async fn applied_many(
-        &self,
-        db: &DatabaseConnection,
-        homes: &[String],
-        table: &str,
-    ) -> Result<HashMap<String, Vec<String>>> {
-        let mut out = HashMap::with_capacity(homes.len());
-        for home in homes {
-            out.insert(home.clone(), self.applied(db, home, table).await?);
-        }
-        Ok(out)
-    }
-
-    /// SQLite has no code for it: `no such table` is its message.
-    fn is_missing_table(&self, err: &DbErr) -> bool {
-        err.to_string().contains("no such table")
     }
 }
