@@ -184,7 +184,7 @@ async fn concurrency(tenancy: &Tenancy, asked: Option<usize>) -> Result<usize, C
 /// Fails unless tenant `name` is registered.
 async fn registered(tenancy: &Tenancy, name: &str) -> Result<TenantId, CliError> {
     let id = tenancy.tenant_id(name)?;
-    match tenancy.info(name).await? {
+    match tenancy.info_id(&id).await? {
         Some(_) => Ok(id),
         None => Err(Error::TenantNotFound {
             tenant: id.to_string(),

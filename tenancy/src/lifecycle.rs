@@ -78,6 +78,21 @@ impl Tenancy {
     ///
     /// # Errors
     /// As [`Tenancy::create`].
+    ///
+    /// # Examples
+    /// ```
+    /// # include!("../doctest_setup.rs");
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> tenancy::Result<()> {
+    /// # let (tenancy, _dir) = setup().await;
+    /// use serde_json::json;
+    /// let acme = tenancy.create_with_metadata("acme", json!({ "plan": "pro" })).await?;
+    /// assert_eq!(acme.metadata["plan"], "pro");
+    /// let stored = tenancy.info("acme").await?.expect("registered");
+    /// assert_eq!(stored.metadata, json!({ "plan": "pro" }));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_with_metadata(
         &self,
         name: &str,
@@ -320,6 +335,24 @@ impl Tenancy {
     ///
     /// # Errors
     /// [`Error::InvalidTenantName`], [`Error::TenantNotFound`], or a database error.
+    ///
+    /// # Examples
+    /// ```
+    /// # include!("../doctest_setup.rs");
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> tenancy::Result<()> {
+    /// # let (tenancy, _dir) = setup().await;
+    /// use tenancy::ErrorCode;
+    /// tenancy.create("acme").await?;
+    /// tenancy.suspend("acme").await?;
+    /// let refused = tenancy.connect("acme").await.unwrap_err();
+    /// assert_eq!(refused.code(), ErrorCode::TenantSuspended);
+    /// tenancy.resume("acme").await?;
+    /// tenancy.connect("acme").await?.ping().await?; // connectable again
+    /// assert!(tenancy.resume("globex").await.unwrap_err().is_not_found());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn resume(&self, name: &str) -> Result<()> {
         self.change_status(name, TenantStatus::Active).await
     }

@@ -198,9 +198,9 @@ mod tests {
     #[test]
     fn chains_skip_repeated_causes() {
         let inner = std::io::Error::other("disk full");
-        let err = crate::Error::Migration {
+        let err = crate::error::Error::Migration {
             tenant: "acme".to_owned(),
-            source: Box::new(crate::Error::Db(sea_orm::DbErr::Custom(format!(
+            source: Box::new(crate::error::Error::Db(sea_orm::DbErr::Custom(format!(
                 "write failed: {inner}"
             )))),
         };

@@ -56,6 +56,29 @@ impl<M: MigratorTrait> Migrations<M> {
     /// # Errors
     /// As [`Tenancy::create`](crate::Tenancy::create), or
     /// [`Error::Migration`] (also for a failed seed).
+    ///
+    /// # Examples
+    /// ```
+    /// # include!("../../doctest_setup.rs");
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> tenancy::Result<()> {
+    /// # let (shared, _dir) = setup().await;
+    /// # let db = shared.inner().clone();
+    /// use sea_orm::{ConnectionTrait, Statement};
+    /// use tenancy::{Scope, Tenancy};
+    /// let tenancy = Tenancy::builder(db).table("notes", Scope::Tenant).build().await?;
+    /// let m = tenancy.migrations::<Migrator>();
+    /// m.create_and_migrate_with("acme", async |txn| {
+    ///     txn.execute_unprepared("INSERT INTO notes (id) VALUES (1)").await?;
+    ///     Ok(())
+    /// })
+    /// .await?;
+    /// let acme = tenancy.connect("acme").await?;
+    /// let notes = Statement::from_string(acme.get_database_backend(), "SELECT id FROM notes");
+    /// assert_eq!(acme.query_all_raw(notes).await?.len(), 1); // the seeded row
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_and_migrate_with<F>(&self, name: &str, seed: F) -> Result<Vec<String>>
     where
         F: for<'c> AsyncFnOnce(&'c TenantTransaction) -> std::result::Result<(), DbErr> + Send,

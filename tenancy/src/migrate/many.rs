@@ -71,6 +71,28 @@ impl<M: MigratorTrait> Migrations<M> {
     }
 
     /// Runs `verb` in the given tenants, `options.concurrency` at a time.
+    ///
+    /// # Examples
+    /// ```
+    /// # include!("../../doctest_setup.rs");
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> tenancy::Result<()> {
+    /// # let (tenancy, _dir) = setup().await;
+    /// use tenancy::{MigrateOptions, MigrationOutcome, Verb};
+    /// tenancy.create("acme").await?;
+    /// tenancy.create("globex").await?;
+    /// let m = tenancy.migrations::<Migrator>();
+    /// let ids = vec![tenancy.tenant_id("acme")?, tenancy.tenant_id("globex")?];
+    /// let report = m.run_many(ids.clone(), Verb::Up(None), MigrateOptions::default()).await;
+    /// assert!(report.is_ok() && report.tenants.len() == 2);
+    /// // Run again: nothing left to change in either tenant.
+    /// let again = m.run_many(ids, Verb::Up(None), MigrateOptions::default()).await;
+    /// for t in &again.tenants {
+    ///     assert!(matches!(&t.outcome, MigrationOutcome::Ok { changed } if changed.is_empty()));
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn run_many(
         &self,
         tenants: Vec<TenantId>,

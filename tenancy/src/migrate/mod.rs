@@ -58,6 +58,23 @@ impl Tenancy {
     ///
     /// # Errors
     /// As [`Tenancy::create`], or [`Error::Migration`](crate::Error::Migration).
+    ///
+    /// # Examples
+    /// ```
+    /// # include!("../../doctest_setup.rs");
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> tenancy::Result<()> {
+    /// # let (shared, _dir) = setup().await;
+    /// # let db = shared.inner().clone();
+    /// use tenancy::Tenancy;
+    /// let tenancy = Tenancy::builder(db).migrator::<Migrator>().build().await?;
+    /// assert_eq!(tenancy.create_and_migrate("acme").await?, ["m20260101_000001_notes"]);
+    /// let status = tenancy.migrations::<Migrator>().status("acme").await?;
+    /// assert!(status.pending.is_empty());
+    /// assert!(tenancy.create_and_migrate("acme").await.unwrap_err().is_exists());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_and_migrate(&self, name: &str) -> Result<Vec<String>> {
         self.create_and_migrate_id(&self.tenant_id(name)?).await
     }

@@ -36,6 +36,24 @@ impl<M: MigratorTrait> Migrations<M> {
     /// # Errors
     /// [`Error::InvalidTenantName`](crate::Error::InvalidTenantName) or a
     /// database error.
+    ///
+    /// # Examples
+    /// ```
+    /// # include!("../../doctest_setup.rs");
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> tenancy::Result<()> {
+    /// # let (tenancy, _dir) = setup().await;
+    /// use tenancy::Verb;
+    /// tenancy.create("acme").await?;
+    /// let m = tenancy.migrations::<Migrator>();
+    /// assert_eq!(m.status("acme").await?.pending, ["m20260101_000001_notes"]);
+    /// m.run("acme", Verb::Up(None)).await?;
+    /// let state = m.status("acme").await?;
+    /// assert!(state.pending.is_empty() && state.unknown.is_empty());
+    /// assert_eq!(state.applied, ["m20260101_000001_notes"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn status(&self, name: &str) -> Result<MigrationState> {
         self.state_of(&self.tenancy.tenant_id(name)?).await
     }
@@ -59,6 +77,25 @@ impl<M: MigratorTrait> Migrations<M> {
     ///
     /// # Errors
     /// A database error.
+    ///
+    /// # Examples
+    /// ```
+    /// # include!("../../doctest_setup.rs");
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> tenancy::Result<()> {
+    /// # let (tenancy, _dir) = setup().await;
+    /// use tenancy::Verb;
+    /// tenancy.create("acme").await?;
+    /// tenancy.create("globex").await?;
+    /// let m = tenancy.migrations::<Migrator>();
+    /// m.run("acme", Verb::Up(None)).await?;
+    /// let ids = [tenancy.tenant_id("acme")?, tenancy.tenant_id("globex")?];
+    /// let states = m.status_many(&ids).await?; // in the order asked
+    /// assert!(states[0].pending.is_empty());
+    /// assert_eq!(states[1].pending, ["m20260101_000001_notes"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn status_many(&self, tenants: &[TenantId]) -> Result<Vec<MigrationState>> {
         let t = &self.tenancy;
         let homes = tenants
