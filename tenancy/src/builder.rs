@@ -229,7 +229,7 @@ impl TenancyBuilder {
             registry,
             rules: self.rules,
             observer: self.observer,
-            store,
+            store: Arc::new(store),
             hooks: self.hooks,
             statement_metrics: self.statement_metrics,
             migrator: self.migrator,

@@ -42,6 +42,15 @@ pub enum Error {
         /// The suspended tenant.
         tenant: String,
     },
+    /// Returned by a tenant connection's statement that finds no table while
+    /// the tenant's registry row says it is being created (dropped and
+    /// re-created by another process, its migrations not yet done): retry
+    /// shortly.
+    #[error("tenant {tenant} is being created")]
+    TenantProvisioning {
+        /// The tenant.
+        tenant: String,
+    },
     /// Returned by the contextual connection and [`require_current`](crate::require_current)
     /// outside a [`scope`](crate::scope).
     #[error("no tenant in scope")]
@@ -117,6 +126,8 @@ pub enum ErrorCode {
     TenantExists,
     /// [`Error::TenantSuspended`]
     TenantSuspended,
+    /// [`Error::TenantProvisioning`]
+    TenantProvisioning,
     /// [`Error::NoTenant`]
     NoTenant,
     /// [`Error::CrossTenantReference`]
@@ -135,12 +146,13 @@ pub enum ErrorCode {
     Db,
 }
 
-const CODES: [(ErrorCode, &str); 12] = [
+const CODES: [(ErrorCode, &str); 13] = [
     (ErrorCode::Migration, "migration"),
     (ErrorCode::InvalidTenantName, "invalid_tenant_name"),
     (ErrorCode::TenantNotFound, "tenant_not_found"),
     (ErrorCode::TenantExists, "tenant_exists"),
     (ErrorCode::TenantSuspended, "tenant_suspended"),
+    (ErrorCode::TenantProvisioning, "tenant_provisioning"),
     (ErrorCode::NoTenant, "no_tenant"),
     (ErrorCode::CrossTenantReference, "cross_tenant_reference"),
     (ErrorCode::UnregisteredTable, "unregistered_table"),
@@ -169,6 +181,7 @@ impl Error {
             Error::TenantNotFound { .. } => ErrorCode::TenantNotFound,
             Error::TenantExists { .. } => ErrorCode::TenantExists,
             Error::TenantSuspended { .. } => ErrorCode::TenantSuspended,
+            Error::TenantProvisioning { .. } => ErrorCode::TenantProvisioning,
             Error::NoTenant => ErrorCode::NoTenant,
             Error::CrossTenantReference { .. } => ErrorCode::CrossTenantReference,
             Error::UnregisteredTable { .. } => ErrorCode::UnregisteredTable,

@@ -55,7 +55,7 @@ pub(crate) struct State {
     pub(crate) registry: Arc<Registry>,
     pub(crate) rules: TenantRules,
     pub(crate) observer: Option<Arc<StatementObserver>>,
-    pub(crate) store: Store,
+    pub(crate) store: Arc<Store>,
     pub(crate) hooks: Hooks,
     pub(crate) statement_metrics: bool,
     pub(crate) migrator: Option<Arc<dyn TenantMigrator>>,
@@ -161,6 +161,7 @@ impl Tenancy {
             router,
             pool,
             state.backend.clone(),
+            state.store.clone(),
         ))
     }
 

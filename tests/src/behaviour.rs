@@ -252,6 +252,37 @@ behaviours! {
         t.create_with_metadata(&other, meta.clone()).await.expect("create");
         assert_eq!(t.info(&other).await.expect("info").map(|i| i.metadata), Some(meta));
     }
+    a_missing_table_answers_the_tenants_state => |fx| {
+        // A connection held across a drop and a re-create (as a pooled
+        // handler's is when another process acts): a statement that finds
+        // no table answers the tenant's current state, not a database error.
+        let conn = fx.tenant().await;
+        let name = conn.tenant().to_string();
+        let fx = &fx;
+        let set_status = |status: &'static str| {
+            let sql = format!("UPDATE tenancy_tenants SET status = '{status}' WHERE name = '{name}'");
+            async move { fx.tenancy.inner().execute_unprepared(&sql).await.expect("status set") }
+        };
+        fx.tenancy.drop(&name, Irreversibly).await.expect("drop");
+        let err = post::Entity::find().all(&conn).await.expect_err("dropped");
+        assert_eq!(code(&err), Some(ErrorCode::TenantNotFound), "{err}");
+        fx.tenancy.create(&name).await.expect("re-create");
+        for (status, expected) in [
+            ("provisioning", Some(ErrorCode::TenantProvisioning)),
+            ("suspended", Some(ErrorCode::TenantSuspended)),
+            ("dropping", Some(ErrorCode::TenantNotFound)),
+            // Active with a table really missing: the database's own error.
+            ("active", None),
+        ] {
+            set_status(status).await;
+            let err = post::Entity::find().all(&conn).await.expect_err("no posts table yet");
+            assert_eq!(code(&err), expected, "{status}: {err}");
+        }
+        // Migrated again: the same connection reads the new, empty home.
+        let schema = sea_orm::Schema::new(fx.kind.backend());
+        conn.execute(&schema.create_table_from_entity(post::Entity)).await.expect("posts again");
+        assert!(post::Entity::find().all(&conn).await.expect("read").is_empty());
+    }
     concurrent_creates_one_winner => |fx| {
         let name = fx.name();
         let attempts = join_all((0..8).map(|_| fx.tenancy.create(&name))).await;
@@ -313,7 +344,8 @@ macro_rules! behaviour_tests {
             concurrency contextual_outside_scope_fails_closed contextual_follows_scope
             plain_connection_fails_closed unknown_tenant_fails_closed
             cross_tenant_reference_refused hostile_sql_is_routed_exactly lifecycle
-            concurrent_creates_one_winner failed_create_leaves_nothing
+            a_missing_table_answers_the_tenants_state concurrent_creates_one_winner
+            failed_create_leaves_nothing
             hostile_names_never_reach_sql);
     };
     (@each $kind:ident; $($test:ident)*) => {

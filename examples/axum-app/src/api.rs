@@ -17,7 +17,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use tenancy::{
     Tenancy, TenantInfo,
-    resolve::{Resolved, Tenant, TenantDb},
+    resolve::{Resolved, TenantDb},
 };
 
 use crate::{AppState, auth::Admin, error::AppError, item};
@@ -126,12 +126,8 @@ pub(crate) async fn list_items(
     Ok(Json(Page::of(items, limit, |i| i.id)))
 }
 
-/// `POST /api/items`: 201 with the item and its `Location`.
-pub(crate) async fn create_item(
-    Tenant(tenant): Tenant,
-    db: TenantDb,
-    Body(input): Body<ItemInput>,
-) -> Result<Response, AppError> {
+/// Validates `input` and inserts it as a new item of the tenant.
+pub(crate) async fn insert(db: &TenantDb, input: ItemInput) -> Result<item::Model, AppError> {
     let (title, done) = input.validated()?;
     let item = item::ActiveModel {
         title: Set(title),
@@ -139,9 +135,30 @@ pub(crate) async fn create_item(
         created_at: Set(chrono_now()),
         ..Default::default()
     }
-    .insert(&*db)
+    .insert(&**db)
     .await?;
-    tracing::info!(%tenant, id = item.id, "item created");
+    tracing::info!(tenant = %db.tenant(), id = item.id, "item created");
+    Ok(item)
+}
+
+/// The tenant's item `id`, or 404 `item_not_found`.
+pub(crate) async fn find(
+    db: &TenantDb,
+    id: Result<Path<i32>, PathRejection>,
+) -> Result<item::Model, AppError> {
+    let id = item_id(id)?;
+    item::Entity::find_by_id(id)
+        .one(&**db)
+        .await?
+        .ok_or(AppError::ItemNotFound)
+}
+
+/// `POST /api/items`: 201 with the item and its `Location`.
+pub(crate) async fn create_item(
+    db: TenantDb,
+    Body(input): Body<ItemInput>,
+) -> Result<Response, AppError> {
+    let item = insert(&db, input).await?;
     let location = format!("/api/items/{}", item.id);
     Ok((StatusCode::CREATED, [(LOCATION, location)], Json(item)).into_response())
 }
@@ -151,12 +168,7 @@ pub(crate) async fn get_item(
     db: TenantDb,
     id: Result<Path<i32>, PathRejection>,
 ) -> Result<Json<item::Model>, AppError> {
-    let id = item_id(id)?;
-    item::Entity::find_by_id(id)
-        .one(&*db)
-        .await?
-        .map(Json)
-        .ok_or(AppError::ItemNotFound)
+    find(&db, id).await.map(Json)
 }
 
 /// `PUT /api/items/{id}`: replaces title and done.
@@ -165,12 +177,8 @@ pub(crate) async fn update_item(
     id: Result<Path<i32>, PathRejection>,
     Body(input): Body<ItemInput>,
 ) -> Result<Json<item::Model>, AppError> {
-    let id = item_id(id)?;
     let (title, done) = input.validated()?;
-    let found = item::Entity::find_by_id(id)
-        .one(&*db)
-        .await?
-        .ok_or(AppError::ItemNotFound)?;
+    let found = find(&db, id).await?;
     let mut active: item::ActiveModel = found.into();
     active.title = Set(title);
     active.done = Set(done);
@@ -211,10 +219,13 @@ pub(crate) async fn summaries(
     limit: u64,
     after: Option<&str>,
 ) -> Result<Page<TenantSummary, String>, AppError> {
-    let mut tenants = tenancy.list().await?;
-    tenants.retain(|t| after.is_none_or(|after| t.id.as_str() > after));
-    tenants.sort_by(|a, b| a.id.cmp(&b.id));
-    tenants.truncate(usize::try_from(limit + 1).unwrap_or(usize::MAX));
+    let after = after
+        .map(|name| tenancy.tenant_id(name))
+        .transpose()
+        .map_err(|_| AppError::QueryRange("after must be a tenant name"))?;
+    // One page of the registry, not all of it: the work per request is
+    // bounded by `limit`, however many tenants there are.
+    let tenants = tenancy.list_page(after.as_ref(), limit + 1).await?;
     let mut out: Vec<TenantSummary> = stream::iter(tenants)
         .map(|info: TenantInfo| async move {
             let items = match tenancy.tenant_by_id(info.id.clone()) {
@@ -286,17 +297,28 @@ pub(crate) struct NewTenant {
     name: String,
 }
 
+/// Creates and migrates tenant `name` for the administrator; its id.
+pub(crate) async fn create(
+    state: &AppState,
+    resolved: &Resolved,
+    _: Admin,
+    name: &str,
+) -> Result<(tenancy::TenantId, Vec<String>), AppError> {
+    platform_only(resolved)?;
+    let id = state.tenancy.tenant_id(name)?;
+    let applied = state.tenancy.create_and_migrate(id.as_str()).await?;
+    Ok((id, applied))
+}
+
 /// `POST /api/tenants`: creates and migrates a tenant, for the
 /// administrator; 201, 409 or 400.
 pub(crate) async fn create_tenant(
     State(state): State<AppState>,
     resolved: Resolved,
-    _: Admin,
+    admin: Admin,
     Body(input): Body<NewTenant>,
 ) -> Result<Response, AppError> {
-    platform_only(&resolved)?;
-    let id = state.tenancy.tenant_id(&input.name)?;
-    let applied = state.tenancy.create_and_migrate(id.as_str()).await?;
+    let (id, applied) = create(&state, &resolved, admin, &input.name).await?;
     let body =
         serde_json::json!({ "name": id.as_str(), "status": "active", "migrations": applied });
     let location = format!("/tenant/{id}");

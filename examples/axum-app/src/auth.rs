@@ -4,7 +4,11 @@
 
 use axum::{
     extract::FromRequestParts,
-    http::{HeaderMap, header::AUTHORIZATION, request::Parts},
+    http::{
+        HeaderMap,
+        header::{AUTHORIZATION, COOKIE},
+        request::Parts,
+    },
 };
 use tenancy::{TenantId, resolve::Access};
 
@@ -59,14 +63,39 @@ impl Tokens {
     }
 }
 
-/// The token of an `Authorization: Bearer ...` header.
+/// The cookie the pages' sign-in form keeps the token in.
+pub(crate) const TOKEN_COOKIE: &str = "app_token";
+
+/// The token of an `Authorization: Bearer ...` header, else of the
+/// sign-in cookie (the HTML forms' way: a browser cannot set the header).
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return cookie(headers);
+    };
+    let (scheme, token) = value.to_str().ok()?.split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim())
         .filter(|t| !t.is_empty())
+}
+
+/// The value of the [`TOKEN_COOKIE`] cookie.
+fn cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == TOKEN_COOKIE).then_some(value)
+        })
+        .filter(|t| !t.is_empty())
+}
+
+/// Whether the request carries any token (header or cookie).
+pub(crate) fn signed_in(headers: &HeaderMap) -> bool {
+    bearer(headers).is_some()
 }
 
 /// `a == b` in a time that depends on their lengths only.
@@ -140,5 +169,25 @@ mod tests {
         assert!(tokens.is_admin(&headers("Bearer root")));
         assert!(!tokens.is_admin(&headers("Bearer ta")));
         assert!(!Tokens::default().is_admin(&headers("Bearer ")));
+    }
+
+    #[test]
+    fn the_cookie_carries_a_token_when_the_header_does_not() {
+        let tokens = Tokens {
+            admin: Some("root".to_owned()),
+            tenants: vec![("ta".to_owned(), "acme".to_owned())],
+        };
+        let acme = TenantId::new("acme").expect("id");
+        let globex = TenantId::new("globex").expect("id");
+        let mut jar = HeaderMap::new();
+        jar.insert(COOKIE, HeaderValue::from_static("theme=dark; app_token=ta"));
+        assert_eq!(tokens.access(&jar, &acme), Access::Allow);
+        assert_eq!(tokens.access(&jar, &globex), Access::Forbidden);
+        // A header, even a wrong one, wins over the cookie.
+        jar.insert(AUTHORIZATION, HeaderValue::from_static("Bearer nope"));
+        assert_eq!(tokens.access(&jar, &acme), Access::Unauthorized);
+        let mut other = HeaderMap::new();
+        other.insert(COOKIE, HeaderValue::from_static("xapp_token=root"));
+        assert!(!tokens.is_admin(&other));
     }
 }

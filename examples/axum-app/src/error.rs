@@ -2,12 +2,13 @@
 
 use axum::{
     Json,
-    extract::rejection::{JsonRejection, PathRejection, QueryRejection},
+    extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection},
     http::{HeaderValue, StatusCode, header::WWW_AUTHENTICATE},
     response::{IntoResponse, Response},
 };
 use sea_orm::DbErr;
 use serde_json::json;
+use tenancy::resolve::TenantRejection;
 
 /// A handler's failure. Database text is logged, never sent.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +23,9 @@ pub enum AppError {
     /// 400 `invalid_json` (or 415/422 from the JSON extractor).
     #[error("bad request body: {0}")]
     Body(#[from] JsonRejection),
+    /// 400 `invalid_form` (or 415): an HTML form's body does not parse.
+    #[error("bad form: {0}")]
+    Form(FormRejection),
     /// 400 `invalid_id`.
     #[error("bad path: {0}")]
     Path(#[from] PathRejection),
@@ -56,12 +60,26 @@ pub enum AppError {
     /// 400 `invalid_tenant_name`.
     #[error("invalid tenant name")]
     InvalidTenant,
+    /// The tenant went away (dropped, suspended) after the layer let the
+    /// request in, possibly by another process: the layer's answer
+    /// (404 `tenant_not_found`, 403 `tenant_suspended`), never a 500.
+    #[error("{}", .0.code())]
+    Rejected(TenantRejection),
     /// 500 `internal`: logged with its cause.
     #[error("database error: {0}")]
-    Db(#[from] DbErr),
+    Db(DbErr),
     /// 500 `internal`, or one of the above, from the tenancy library.
     #[error("tenancy error: {0}")]
     Tenancy(tenancy::Error),
+}
+
+impl From<DbErr> for AppError {
+    fn from(e: DbErr) -> Self {
+        match TenantRejection::from_db_err(&e) {
+            Some(rejection) => AppError::Rejected(rejection),
+            None => AppError::Db(e),
+        }
+    }
 }
 
 impl From<tenancy::Error> for AppError {
@@ -69,7 +87,10 @@ impl From<tenancy::Error> for AppError {
         match e {
             tenancy::Error::TenantExists { .. } => AppError::TenantExists,
             tenancy::Error::InvalidTenantName { .. } => AppError::InvalidTenant,
-            other => AppError::Tenancy(other),
+            other => match TenantRejection::from_error(&other) {
+                Some(rejection) => AppError::Rejected(rejection),
+                None => AppError::Tenancy(other),
+            },
         }
     }
 }
@@ -87,6 +108,15 @@ impl AppError {
                     "invalid_json"
                 };
                 (status, code, rejection.body_text())
+            }
+            AppError::Form(rejection) => {
+                let status = rejection.status();
+                let code = if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+                    "unsupported_media_type"
+                } else {
+                    "invalid_form"
+                };
+                (status, code, "the form is not valid".to_owned())
             }
             AppError::Path(_) => (
                 StatusCode::BAD_REQUEST,
@@ -128,6 +158,11 @@ impl AppError {
                 "tenant names are lowercase letters, digits and _, starting with a letter"
                     .to_owned(),
             ),
+            AppError::Rejected(rejection) => (
+                rejection.status(),
+                rejection.code(),
+                rejection.code().replace('_', " "),
+            ),
             AppError::Db(_) | AppError::Tenancy(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -139,6 +174,9 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        if let AppError::Rejected(rejection) = self {
+            return rejection.into_response();
+        }
         let (status, code, message) = self.parts();
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");

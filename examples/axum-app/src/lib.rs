@@ -20,6 +20,7 @@
 //! | `GET /health` | ignored | shallow: the shared home and the registry answer (one round trip, no tenant names); 503 when not |
 //! | `GET /health/tenants` | none | every tenant's health (admin); 503 when one is unhealthy |
 //! | `GET /metrics` | ignored | Prometheus text |
+//! | `POST /ui/...` | as the form's page | the pages' HTML forms: sign in, create a tenant, add, complete, delete items (`303` back) |
 
 mod api;
 mod auth;
@@ -29,6 +30,7 @@ mod item;
 mod metrics;
 mod migrator;
 mod pages;
+mod ui;
 
 use std::{sync::Arc, time::Duration};
 
@@ -38,7 +40,7 @@ use axum::{
     http::Method,
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
 };
 use hyper::server::conn::http1;
 use hyper_util::{
@@ -68,6 +70,9 @@ pub(crate) struct AppState {
     /// "PostgreSQL schema", "MySQL database" or "SQLite file".
     pub(crate) home_kind: &'static str,
     pub(crate) tokens: Arc<auth::Tokens>,
+    /// The configured listen address (the pages' examples use the one
+    /// [`serve`] really listens on when it is known).
+    pub(crate) addr: std::net::SocketAddr,
 }
 
 /// Why the app could not start.
@@ -169,6 +174,7 @@ pub async fn build(config: &Config) -> Result<App, StartError> {
         create_on_demand: config.create_on_demand,
         home_kind,
         tokens: Arc::new(auth::Tokens::new(config)),
+        addr: config.addr,
     };
     if !config.auth_required() {
         tracing::warn!(
@@ -201,6 +207,12 @@ fn router(config: &Config, state: AppState) -> Router {
             get(api::list_tenants).post(api::create_tenant),
         )
         .route("/health/tenants", get(api::tenants_health))
+        .route("/ui/session", post(ui::sign_in))
+        .route("/ui/session/end", post(ui::sign_out))
+        .route("/ui/tenants", post(ui::create_tenant))
+        .route("/ui/items", post(ui::add_item))
+        .route("/ui/items/{id}/toggle", post(ui::toggle_item))
+        .route("/ui/items/{id}/delete", post(ui::delete_item))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state);
@@ -249,6 +261,11 @@ fn router(config: &Config, state: AppState) -> Router {
         .layer(middleware::from_fn(metrics::track))
 }
 
+/// Where the app listens, as the pages show it in their examples: set by
+/// [`serve`] for every request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Listening(pub(crate) std::net::SocketAddr);
+
 /// Whether a request may create its (unknown) tenant on demand: a tenant
 /// route, with a method that is not just looking.
 fn creates(method: &Method, path: &str) -> bool {
@@ -282,6 +299,9 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
+    let router = app
+        .router()
+        .layer(axum::Extension(Listening(listener.local_addr()?)));
     let (closing, closed) = tokio::sync::watch::channel(());
     let mut connections = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -298,7 +318,7 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let service = TowerToHyperService::new(app.router());
+        let service = TowerToHyperService::new(router.clone());
         let header_timeout = app.header_timeout;
         let mut closed = closed.clone();
         connections.spawn(async move {

@@ -1,9 +1,11 @@
 //! The HTML pages: the tenant list (`/`) and a tenant's dashboard
-//! (`/tenant/{tenant}`, or `/` on a tenant's subdomain).
+//! (`/tenant/{tenant}`, or `/` on a tenant's subdomain), with the forms of
+//! [`crate::ui`], and examples that use the address the app listens on.
 
 use std::fmt::Write;
 
 use axum::{
+    Extension,
     extract::{Query, State, rejection::QueryRejection},
     http::HeaderMap,
     response::Html,
@@ -12,8 +14,9 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 use tenancy::resolve::{Resolved, TenantDb};
 
 use crate::{
-    AppState,
+    AppState, Listening,
     api::{self, MAX_LIMIT, PageQuery},
+    auth,
     error::AppError,
     item,
 };
@@ -42,6 +45,11 @@ code, pre { font: 0.85rem/1.45 ui-monospace, SFMono-Regular, Menlo, monospace; b
 code { padding: 0.1rem 0.35rem; }
 pre { padding: 0.75rem 1rem; overflow-x: auto; border: 1px solid var(--line); }
 footer { color: var(--muted); font-size: 0.85rem; margin-top: 2rem; }
+form.inline { display: inline; margin: 0; }
+form.row { display: flex; gap: 0.5rem; margin: 1rem 0; }
+input[type=text], input[type=password] { flex: 1; font: inherit; padding: 0.35rem 0.6rem; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--fg); }
+button { font: inherit; padding: 0.3rem 0.8rem; border: 1px solid var(--line); border-radius: 6px; background: var(--soft); color: var(--fg); cursor: pointer; }
+button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
 ";
 
 /// Escapes text for HTML element content and attribute values.
@@ -60,17 +68,51 @@ pub(crate) fn escape(text: &str) -> String {
     out
 }
 
-fn page(title: &str, body: &str) -> Html<String> {
+fn page(title: &str, body: &str, headers: &HeaderMap) -> Html<String> {
+    let session = if auth::signed_in(headers) {
+        " · <form class=\"inline\" method=\"post\" action=\"/ui/session/end\">\
+         <button>Sign out</button></form>"
+    } else {
+        ""
+    };
     Html(format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title}</title><style>{STYLE}</style></head><body>\
          <header><div><a href=\"/\">tenancy · items</a></div></header>\
          <main>{body}<footer>Links: <a href=\"/api/tenants\">/api/tenants</a> · \
-         <a href=\"/health\">/health</a> · <a href=\"/metrics\">/metrics</a></footer></main>\
+         <a href=\"/health\">/health</a> · <a href=\"/metrics\">/metrics</a>{session}</footer></main>\
          </body></html>\n",
         title = escape(title),
     ))
+}
+
+/// The address clients reach the app at, for the pages' examples: where
+/// [`crate::serve`] listens (`localhost` for an unspecified address).
+#[derive(Debug, Clone)]
+struct Origin {
+    host: String,
+    port: u16,
+}
+
+impl Origin {
+    fn of(listening: Option<Extension<Listening>>, state: &AppState) -> Self {
+        let addr = listening.map_or(state.addr, |Extension(Listening(addr))| addr);
+        let host = match addr.ip() {
+            ip if ip.is_unspecified() => "localhost".to_owned(),
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            ip => ip.to_string(),
+        };
+        Origin {
+            host,
+            port: addr.port(),
+        }
+    }
+
+    /// `host:port`, escaped for HTML.
+    fn base(&self) -> String {
+        escape(&format!("{}:{}", self.host, self.port))
+    }
 }
 
 /// `GET /`: a tenant's dashboard when the request has a tenant, else the
@@ -81,45 +123,69 @@ pub(crate) async fn home(
     resolved: Resolved,
     db: Option<TenantDb>,
     headers: HeaderMap,
+    listening: Option<Extension<Listening>>,
     query: Result<Query<PageQuery<String>>, QueryRejection>,
 ) -> Result<Html<String>, AppError> {
+    let origin = Origin::of(listening, &state);
     match db {
-        Some(db) => dashboard(db).await,
+        Some(db) => dashboard(db, &origin, &headers).await,
         None if state.tokens.is_admin(&headers) => {
             let (limit, after) = PageQuery::checked(query)?;
-            tenants(&state, &resolved, limit, after.as_deref()).await
+            tenants(
+                &state,
+                &resolved,
+                limit,
+                after.as_deref(),
+                &origin,
+                &headers,
+            )
+            .await
         }
-        None => Ok(welcome(&state)),
+        None => Ok(welcome(&state, &origin, &headers)),
     }
 }
 
-/// The page of an anonymous client: how to use the service, no tenant names.
-fn welcome(state: &AppState) -> Html<String> {
-    let mut body = String::from(
-        "<h1>Items</h1><p class=\"lead\">The tenant list is for the administrator: \
-         send <code>Authorization: Bearer $APP_ADMIN_TOKEN</code>.</p>",
-    );
-    try_it(&mut body, state);
-    page("Items", &body)
+/// The page of an anonymous client: how to use the service, a sign-in
+/// form, no tenant names.
+fn welcome(state: &AppState, origin: &Origin, headers: &HeaderMap) -> Html<String> {
+    let mut body = String::from("<h1>Items</h1>");
+    if auth::signed_in(headers) {
+        body.push_str(
+            "<p class=\"lead\">Your token does not open the tenant list. Open your tenant's \
+             page: <code>/tenant/NAME/</code>.</p>",
+        );
+    } else {
+        body.push_str(
+            "<p class=\"lead\">Sign in with the administrator's token to see and create \
+             tenants, or with a tenant's token and open <code>/tenant/NAME/</code>.</p>\
+             <form class=\"row\" method=\"post\" action=\"/ui/session\">\
+             <input type=\"password\" name=\"token\" placeholder=\"token\" required \
+             aria-label=\"token\"><button class=\"primary\">Sign in</button></form>",
+        );
+    }
+    try_it(&mut body, state, origin);
+    page("Items", &body, headers)
 }
 
 /// The "try it" commands.
-fn try_it(body: &mut String, state: &AppState) {
+fn try_it(body: &mut String, state: &AppState, origin: &Origin) {
     let on_demand = if state.create_on_demand {
         "Visiting a new tenant's page creates it."
     } else {
-        "Create one with the API:"
+        "Create one with the form above, or with the API:"
     };
     let _ = write!(
         body,
-        "<h2>Try it</h2><p>{on_demand}</p><pre>curl -X POST localhost:3000/api/tenants \
+        "<h2>Try it</h2><p>{on_demand}</p><pre>curl -X POST {base}/api/tenants \
          -H \"authorization: Bearer $APP_ADMIN_TOKEN\" \
          -H 'content-type: application/json' -d '{{\"name\": \"acme\"}}'\n\
-         curl -X POST localhost:3000/tenant/acme/api/items -H \"authorization: Bearer $TOKEN\" \
+         curl -X POST {base}/tenant/acme/api/items -H \"authorization: Bearer $TOKEN\" \
          -H 'content-type: application/json' -d '{{\"title\": \"Ship it\"}}'\n\
-         curl -H 'x-tenant: acme' -H \"authorization: Bearer $TOKEN\" localhost:3000/api/items\n\
-         curl -H \"authorization: Bearer $TOKEN\" acme.{domain}:3000/api/items</pre>",
+         curl -H 'x-tenant: acme' -H \"authorization: Bearer $TOKEN\" {base}/api/items\n\
+         curl -H \"authorization: Bearer $TOKEN\" acme.{domain}:{port}/api/items</pre>",
+        base = origin.base(),
         domain = escape(&state.domain),
+        port = origin.port,
     );
 }
 
@@ -128,10 +194,12 @@ async fn tenants(
     resolved: &Resolved,
     limit: u64,
     after: Option<&str>,
+    origin: &Origin,
+    headers: &HeaderMap,
 ) -> Result<Html<String>, AppError> {
     let page_of = api::summaries(&state.tenancy, limit, after).await?;
     let tenants = &page_of.items;
-    let total = state.tenancy.list().await?.len();
+    let total = state.tenancy.count().await?;
     let mut body = String::from("<h1>Tenants</h1>");
     let _ = write!(
         body,
@@ -144,6 +212,12 @@ async fn tenants(
         } else {
             ""
         },
+    );
+    body.push_str(
+        "<form class=\"row\" method=\"post\" action=\"/ui/tenants\">\
+         <input type=\"text\" name=\"name\" placeholder=\"new tenant, e.g. acme\" required \
+         pattern=\"[a-z][a-z0-9_]*\" aria-label=\"tenant name\">\
+         <button class=\"primary\">Create tenant</button></form>",
     );
     if tenants.is_empty() {
         body.push_str("<p class=\"empty\">No tenants yet.</p>");
@@ -173,11 +247,15 @@ async fn tenants(
             next = escape(next),
         );
     }
-    try_it(&mut body, state);
-    Ok(page("Tenants", &body))
+    try_it(&mut body, state, origin);
+    Ok(page("Tenants", &body, headers))
 }
 
-async fn dashboard(db: TenantDb) -> Result<Html<String>, AppError> {
+async fn dashboard(
+    db: TenantDb,
+    origin: &Origin,
+    headers: &HeaderMap,
+) -> Result<Html<String>, AppError> {
     let tenant = db.tenant().to_string();
     let total = item::Entity::find().count(&*db).await?;
     let done = item::Entity::find()
@@ -191,7 +269,10 @@ async fn dashboard(db: TenantDb) -> Result<Html<String>, AppError> {
         .await?;
     let name = escape(&tenant);
     let mut body = format!(
-        "<h1>{name}</h1><p class=\"lead\">{total} item{}, {done} done.{}</p>",
+        "<h1>{name}</h1><p class=\"lead\">{total} item{}, {done} done.{}</p>\
+         <form class=\"row\" method=\"post\" action=\"/tenant/{name}/ui/items\">\
+         <input type=\"text\" name=\"title\" placeholder=\"a new item\" required maxlength=\"200\" \
+         aria-label=\"title\"><button class=\"primary\">Add</button></form>",
         if total == 1 { "" } else { "s" },
         if total > MAX_LIMIT {
             " The first 100 are shown."
@@ -204,14 +285,22 @@ async fn dashboard(db: TenantDb) -> Result<Html<String>, AppError> {
     } else {
         body.push_str(
             "<table><thead><tr><th class=\"num\">#</th><th>Title</th><th>State</th>\
-             <th>Created</th></tr></thead><tbody>",
+             <th>Created</th><th></th></tr></thead><tbody>",
         );
         for i in &items {
-            let state = if i.done { "done" } else { "open" };
+            let (state, toggle) = if i.done {
+                ("done", "Reopen")
+            } else {
+                ("open", "Done")
+            };
             let _ = write!(
                 body,
                 "<tr><td class=\"num\">{id}</td><td>{title}</td>\
-                 <td><span class=\"badge {state}\">{state}</span></td><td>{created}</td></tr>",
+                 <td><span class=\"badge {state}\">{state}</span></td><td>{created}</td>\
+                 <td><form class=\"inline\" method=\"post\" action=\"/tenant/{name}/ui/items/{id}/toggle\">\
+                 <button>{toggle}</button></form> \
+                 <form class=\"inline\" method=\"post\" action=\"/tenant/{name}/ui/items/{id}/delete\">\
+                 <button>Delete</button></form></td></tr>",
                 id = i.id,
                 title = escape(&i.title),
                 created = i.created_at.format("%Y-%m-%d %H:%M UTC"),
@@ -221,12 +310,13 @@ async fn dashboard(db: TenantDb) -> Result<Html<String>, AppError> {
     }
     let _ = write!(
         body,
-        "<h2>API</h2><pre>curl -X POST localhost:3000/tenant/{name}/api/items \
+        "<h2>API</h2><pre>curl -X POST {base}/tenant/{name}/api/items -H \"authorization: Bearer $TOKEN\" \
          -H 'content-type: application/json' -d '{{\"title\": \"Write the docs\"}}'\n\
-         curl -X PUT localhost:3000/tenant/{name}/api/items/1 \
+         curl -X PUT {base}/tenant/{name}/api/items/1 -H \"authorization: Bearer $TOKEN\" \
          -H 'content-type: application/json' -d '{{\"title\": \"Write the docs\", \"done\": true}}'\n\
-         curl -X DELETE localhost:3000/tenant/{name}/api/items/1</pre>\
-         <p><a href=\"/tenant/{name}/api/items\">This tenant's items as JSON</a></p>"
+         curl -X DELETE {base}/tenant/{name}/api/items/1 -H \"authorization: Bearer $TOKEN\"</pre>\
+         <p><a href=\"/tenant/{name}/api/items\">This tenant's items as JSON</a></p>",
+        base = origin.base(),
     );
-    Ok(page(&tenant, &body))
+    Ok(page(&tenant, &body, headers))
 }

@@ -69,6 +69,8 @@ struct Server {
     kind: Kind,
     base: String,
     app: App,
+    /// The app's configuration (a second replica can be built from it).
+    config: Config,
     client: Client,
     /// Every tenant name of this test starts with it.
     prefix: String,
@@ -174,6 +176,7 @@ impl Server {
             kind,
             base,
             app,
+            config,
             client: Client::new(),
             prefix,
             dir,
@@ -1108,6 +1111,383 @@ async fn fallbacks(s: Server) {
     }
 }
 
+/// A person's way through the pages: sign in with a token (a cookie),
+/// create a tenant, add, complete and delete items with the HTML forms;
+/// the JSON API sees the same items, and the pages' examples name the
+/// address the app listens on.
+async fn forms(s: Server) {
+    let a = s.name("a");
+    let b = s.name("b");
+    let browser = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let post = |path: &str, cookie: &str, form: &[(&str, &str)]| {
+        browser
+            .post(format!("{}{path}", s.base))
+            .header("cookie", cookie)
+            .form(form)
+            .send()
+    };
+    let page = |path: &str, cookie: &str| {
+        browser
+            .get(format!("{}{path}", s.base))
+            .header("cookie", cookie)
+            .send()
+    };
+
+    // Anonymous: a sign-in form, no tenant names, the real address.
+    let welcome = page("/", "")
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    assert!(welcome.contains("action=\"/ui/session\""), "{welcome}");
+    let listening = s.base.trim_start_matches("http://");
+    assert!(
+        welcome.contains(&format!("curl -X POST {listening}/api/tenants")),
+        "{welcome}"
+    );
+
+    // Signing in keeps the token in an HttpOnly, SameSite=Strict cookie.
+    let signed = post("/ui/session", "", &[("token", ADMIN_TOKEN)])
+        .await
+        .expect("post");
+    assert_eq!(signed.status(), StatusCode::SEE_OTHER);
+    let set_cookie = signed.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"),
+        "{set_cookie}"
+    );
+    let cookie = set_cookie.split(';').next().expect("pair").to_owned();
+    let list = page("/", &cookie)
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    assert!(list.contains("action=\"/ui/tenants\""), "{list}");
+
+    // Create a tenant with the form: 303 to its page.
+    let created = post("/ui/tenants", &cookie, &[("name", &a)])
+        .await
+        .expect("post");
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let dashboard = format!("/tenant/{a}/");
+    assert_eq!(created.headers()["location"], dashboard.as_str());
+    assert!(s.app.tenancy().exists(&a).await.expect("exists"));
+    let again = post("/ui/tenants", &cookie, &[("name", &a)])
+        .await
+        .expect("post");
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let bad = post("/ui/tenants", &cookie, &[("name", "Robert'); DROP")])
+        .await
+        .expect("post");
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let garbled = browser
+        .post(format!("{}/ui/tenants", s.base))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("nom=%zz")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(garbled.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(code(&garbled.text().await.expect("body")), "invalid_form");
+    let not_a_form = browser
+        .post(format!("{}/ui/tenants", s.base))
+        .header("cookie", &cookie)
+        .json(&json!({ "name": "acme" }))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(not_a_form.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    // Add two items, complete one, delete the other.
+    for title in ["Ship it", "Write the docs"] {
+        let added = post(
+            &format!("/tenant/{a}/ui/items"),
+            &cookie,
+            &[("title", title)],
+        )
+        .await
+        .expect("post");
+        assert_eq!(added.status(), StatusCode::SEE_OTHER);
+        assert_eq!(added.headers()["location"], dashboard.as_str());
+    }
+    let nul = post(
+        &format!("/tenant/{a}/ui/items"),
+        &cookie,
+        &[("title", "a\0b")],
+    )
+    .await
+    .expect("post");
+    assert_eq!(nul.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, body) = s.get("/api/items", &[("x-tenant", &a)]).await;
+    assert_eq!(titles(&body), ["Ship it", "Write the docs"]);
+    let items: Value = serde_json::from_str(&body).expect("json");
+    let (first, second) = (
+        items["items"][0]["id"].clone(),
+        items["items"][1]["id"].clone(),
+    );
+    let shown = page(&dashboard, &cookie)
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        shown.contains(&format!("action=\"/tenant/{a}/ui/items/{first}/toggle\"")),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!("curl -X POST {listening}/tenant/{a}/api/items")),
+        "{shown}"
+    );
+    let toggled = post(
+        &format!("/tenant/{a}/ui/items/{first}/toggle"),
+        &cookie,
+        &[],
+    )
+    .await
+    .expect("post");
+    assert_eq!(toggled.status(), StatusCode::SEE_OTHER);
+    let deleted = post(
+        &format!("/tenant/{a}/ui/items/{second}/delete"),
+        &cookie,
+        &[],
+    )
+    .await
+    .expect("post");
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    let (_, body) = s.get("/api/items", &[("x-tenant", &a)]).await;
+    let items: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(items["items"].as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(items["items"][0]["done"], true, "{body}");
+    let gone = post(
+        &format!("/tenant/{a}/ui/items/{second}/delete"),
+        &cookie,
+        &[],
+    )
+    .await
+    .expect("post");
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+
+    // Without the cookie the forms are refused; another tenant's items are
+    // not reachable through this one's form.
+    let anonymous = post(&format!("/tenant/{a}/ui/items"), "", &[("title", "x")])
+        .await
+        .expect("post");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    s.create_tenant(&b).await;
+    let (_, body) = s
+        .json(
+            Method::POST,
+            "/api/items",
+            &[("x-tenant", &b)],
+            json!({ "title": "b's" }),
+        )
+        .await;
+    let b_item = body["id"].clone();
+    let cross = post(
+        &format!("/tenant/{a}/ui/items/{b_item}/delete"),
+        &cookie,
+        &[],
+    )
+    .await
+    .expect("post");
+    assert!(
+        matches!(
+            cross.status(),
+            StatusCode::NOT_FOUND | StatusCode::SEE_OTHER
+        ),
+        "{}",
+        cross.status()
+    );
+    let (_, body) = s.get("/api/items", &[("x-tenant", &b)]).await;
+    assert_eq!(titles(&body), ["b's"], "b's item is untouched");
+
+    // Signing out forgets the cookie.
+    let out = post("/ui/session/end", &cookie, &[]).await.expect("post");
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert!(
+        out.headers()["set-cookie"]
+            .to_str()
+            .expect("ascii")
+            .contains("Max-Age=0")
+    );
+}
+
+/// Another replica (its own pool and caches, as another process has)
+/// drops a tenant while this app serves it, then creates it again: this app
+/// answers 404 within a bounded time, never a 500, and then the new, empty
+/// tenant, never the old rows.
+async fn dropped_and_recreated_elsewhere(s: Server) {
+    use std::time::{Duration, Instant};
+
+    let a = s.name("a");
+    s.create_tenant(&a).await;
+    for i in 0..3 {
+        let (status, _) = s
+            .json(
+                Method::POST,
+                "/api/items",
+                &[("x-tenant", &a)],
+                json!({ "title": format!("old {i}") }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let replica = {
+        let _lifecycle = locks(s.kind).lifecycle.lock().await;
+        axum_app::build(&s.config)
+            .await
+            .expect("the replica starts")
+    };
+
+    // Load on this app while the replica drops and re-creates the tenant.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut load = tokio::task::JoinSet::new();
+    for task in 0..4 {
+        let (client, base, a, stop) = (s.client.clone(), s.base.clone(), a.clone(), stop.clone());
+        load.spawn(async move {
+            let mut seen = Vec::new();
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) && n < 5_000 {
+                n += 1;
+                let req = if (n + task) % 3 == 0 {
+                    client
+                        .post(format!("{base}/api/items"))
+                        .json(&json!({ "title": format!("during {task}-{n}") }))
+                } else {
+                    client.get(format!("{base}/api/items"))
+                };
+                let response = req
+                    .bearer_auth(ADMIN_TOKEN)
+                    .header("x-tenant", &a)
+                    .send()
+                    .await
+                    .expect("request");
+                let status = response.status();
+                let body = response.text().await.expect("body");
+                seen.push((status, body));
+            }
+            seen
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    {
+        let _lifecycle = locks(s.kind).lifecycle.lock().await;
+        replica
+            .tenancy()
+            .drop(&a, Irreversibly)
+            .await
+            .expect("drop elsewhere");
+    }
+    // Bounded: this app answers 404 soon after.
+    let dropped = Instant::now();
+    loop {
+        let (status, _) = s.get("/api/items", &[("x-tenant", &a)]).await;
+        if status == StatusCode::NOT_FOUND {
+            break;
+        }
+        assert!(
+            dropped.elapsed() < Duration::from_secs(10),
+            "still {status} after 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    {
+        let _lifecycle = locks(s.kind).lifecycle.lock().await;
+        replica
+            .tenancy()
+            .create_and_migrate(&a)
+            .await
+            .expect("re-create elsewhere");
+    }
+    let recreated = Instant::now();
+    let body = loop {
+        let (status, body) = s.get("/api/items", &[("x-tenant", &a)]).await;
+        if status == StatusCode::OK {
+            break body;
+        }
+        assert!(
+            recreated.elapsed() < Duration::from_secs(10),
+            "still {status} after 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    stop.store(true, Ordering::Relaxed);
+    let mut statuses = std::collections::BTreeMap::new();
+    while let Some(seen) = load.join_next().await {
+        for (status, body) in seen.expect("load task") {
+            assert!(
+                !status.is_server_error() || code(&body) == "tenant_provisioning",
+                "{status}: {body}"
+            );
+            assert!(!body.to_lowercase().contains("sql"), "{body}");
+            *statuses.entry(status.as_u16()).or_insert(0) += 1;
+        }
+    }
+    assert!(statuses.contains_key(&404), "{statuses:?}");
+    // The new tenant holds none of the old rows, nor writes aimed at the
+    // old one after it was dropped.
+    let old: Vec<String> = titles(&body)
+        .into_iter()
+        .filter(|t| t.starts_with("old"))
+        .collect();
+    assert!(old.is_empty(), "{old:?}");
+    let conn = s.app.tenancy().tenant(&a).expect("conn");
+    let rows = <axum_app::Item as sea_orm::EntityTrait>::find()
+        .all(&conn)
+        .await
+        .expect("read the new home");
+    assert!(rows.iter().all(|i| !i.title.starts_with("old")), "{rows:?}");
+}
+
+/// A request refused before its body is read (401 here) leaves the
+/// connection usable for the next request.
+async fn refusal_keeps_the_connection(s: Server) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let body = r#"{"name": "nobody"}"#;
+    let refused = format!(
+        "POST /api/tenants HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let next = "GET /health HTTP/1.1\r\nhost: x\r\n\r\n";
+    stream.write_all(refused.as_bytes()).await.expect("write");
+    let mut answers = String::new();
+    let mut buf = vec![0; 8192];
+    while !answers.contains("unauthorized") {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut buf))
+            .await
+            .expect("an answer")
+            .expect("read");
+        assert!(n > 0, "closed after the refusal: {answers}");
+        answers.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(answers.starts_with("HTTP/1.1 401"), "{answers}");
+    stream
+        .write_all(next.as_bytes())
+        .await
+        .expect("write the next request");
+    let n = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut buf))
+        .await
+        .expect("an answer")
+        .expect("read");
+    let second = String::from_utf8_lossy(&buf[..n]);
+    assert!(second.starts_with("HTTP/1.1 200"), "{second}");
+}
+
 macro_rules! backend {
     ($module:ident, $kind:expr) => {
         mod $module {
@@ -1175,6 +1555,27 @@ macro_rules! backend {
             async fn unknown_routes_and_methods_answer_json() {
                 if let Some(s) = start(false, false).await {
                     fallbacks(s).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn html_forms_sign_in_create_and_edit() {
+                if let Some(s) = start(false, false).await {
+                    forms(s).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn a_tenant_dropped_and_recreated_elsewhere_is_never_served_stale() {
+                if let Some(s) = start(false, false).await {
+                    dropped_and_recreated_elsewhere(s).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_refused_request_keeps_the_connection_usable() {
+                if let Some(s) = start(false, false).await {
+                    refusal_keeps_the_connection(s).await;
                 }
             }
 

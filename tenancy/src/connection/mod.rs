@@ -2,6 +2,7 @@
 //! SeaORM connections bound to one tenant.
 
 mod macros;
+mod probe;
 mod router;
 mod transaction;
 
@@ -10,12 +11,12 @@ use std::{borrow::Cow, fmt, future::Future, pin::Pin, sync::Arc};
 use sea_orm::{DatabaseConnection, DbErr, Statement, StreamTrait};
 
 use self::macros::{routed_connection, routed_transactions};
-pub(crate) use self::{router::Router, transaction::run_transaction};
+pub(crate) use self::{probe::StatusProbe, router::Router, transaction::run_transaction};
 pub use self::{
     router::{StatementEvent, StatementObserver},
     transaction::TenantTransaction,
 };
-use crate::{backend::Backend, error::Error, tenant_id::TenantId};
+use crate::{backend::Backend, error::Error, tenant::TenantStatus, tenant_id::TenantId};
 
 /// A SeaORM connection bound to one tenant.
 ///
@@ -48,6 +49,9 @@ pub struct TenantConnection {
     /// at every statement so that a dropped or re-created home is noticed.
     shared: Option<DatabaseConnection>,
     backend: Arc<dyn Backend>,
+    /// The registry, asked when a statement finds no table in a home that
+    /// exists (a tenant dropped and being re-created by another process).
+    probe: Arc<dyn StatusProbe>,
 }
 
 impl fmt::Debug for TenantConnection {
@@ -65,12 +69,14 @@ impl TenantConnection {
         router: Router,
         db: Option<DatabaseConnection>,
         backend: Arc<dyn Backend>,
+        probe: Arc<dyn StatusProbe>,
     ) -> Self {
         TenantConnection {
             tenant,
             router: Arc::new(router),
             shared: db,
             backend,
+            probe,
         }
     }
 
@@ -132,20 +138,29 @@ impl TenantConnection {
         }
     }
 
-    /// A statement failed: when it could not find a table and the tenant's
-    /// home is gone (dropped by this or another process), the tenant is not
-    /// found, which callers can answer (404) instead of a database error.
+    /// A statement failed: when it could not find a table, the tenant's
+    /// current state decides the answer. Its home gone (dropped by this or
+    /// another process), or its registry row gone or dropping: the tenant
+    /// is not found; its row provisioning (re-created, not yet migrated):
+    /// [`Error::TenantProvisioning`]; suspended: [`Error::TenantSuspended`].
+    /// Only for an active tenant is the database's error returned (a table
+    /// really missing from a serving tenant), so callers can answer 404,
+    /// 403 or 503 instead of a database error.
     pub(crate) async fn explain(&self, pool: &DatabaseConnection, err: DbErr) -> DbErr {
         if !self.backend.is_missing_table(&err) {
             return err;
         }
+        let tenant = self.tenant.to_string();
         match self.backend.home_exists(pool, self.home()).await {
-            Ok(false) => self
-                .own_error(Error::TenantNotFound {
-                    tenant: String::new(),
-                })
-                .into(),
-            _ => err,
+            Ok(false) => return Error::TenantNotFound { tenant }.into(),
+            Ok(true) => {}
+            Err(_) => return err,
+        }
+        match self.probe.status(&self.tenant).await {
+            Ok(Some(TenantStatus::Active)) | Err(_) => err,
+            Ok(Some(TenantStatus::Suspended)) => Error::TenantSuspended { tenant }.into(),
+            Ok(Some(TenantStatus::Provisioning)) => Error::TenantProvisioning { tenant }.into(),
+            Ok(_) => Error::TenantNotFound { tenant }.into(),
         }
     }
 

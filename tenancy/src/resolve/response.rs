@@ -8,8 +8,10 @@ use axum::{
 };
 use serde_json::json;
 
+use sea_orm::DbErr;
+
 use crate::{
-    error::ErrorCode,
+    error::{Error, ErrorCode},
     health::{HealthOptions, HealthReport},
     tenancy::Tenancy,
 };
@@ -85,9 +87,45 @@ impl TenantRejection {
             TenantRejection::Required(_) => "tenant_required",
             TenantRejection::NotFound => ErrorCode::TenantNotFound.as_str(),
             TenantRejection::Suspended => ErrorCode::TenantSuspended.as_str(),
-            TenantRejection::Provisioning => "tenant_provisioning",
+            TenantRejection::Provisioning => ErrorCode::TenantProvisioning.as_str(),
             TenantRejection::Unavailable => "unavailable",
             TenantRejection::LayerMissing => "tenant_layer_missing",
+        }
+    }
+
+    /// The rejection that answers a failure about the tenant itself rather
+    /// than the request: a tenant dropped (by this or another process)
+    /// after the layer resolved it is 404 `tenant_not_found`, a suspended
+    /// one 403 `tenant_suspended`, one being re-created 503
+    /// `tenant_provisioning` (with `Retry-After`), an invalid name 400. `None` for every
+    /// other error, which stays the handler's to answer.
+    ///
+    /// ```
+    /// use tenancy::{Error, resolve::TenantRejection};
+    /// let gone = Error::TenantNotFound { tenant: "acme".into() };
+    /// let db_err: sea_orm::DbErr = gone.into(); // as SeaORM's traits carry it
+    /// assert_eq!(TenantRejection::from_db_err(&db_err), Some(TenantRejection::NotFound));
+    /// assert_eq!(TenantRejection::from_db_err(&sea_orm::DbErr::RecordNotFound("x".into())), None);
+    /// ```
+    pub fn from_db_err(err: &DbErr) -> Option<Self> {
+        Error::code_of(err).and_then(Self::from_code)
+    }
+
+    /// [`from_db_err`](Self::from_db_err) for a [`tenancy::Error`](Error).
+    pub fn from_error(err: &Error) -> Option<Self> {
+        match err {
+            Error::Db(db) => Self::from_db_err(db),
+            other => Self::from_code(other.code()),
+        }
+    }
+
+    fn from_code(code: ErrorCode) -> Option<Self> {
+        match code {
+            ErrorCode::TenantNotFound => Some(TenantRejection::NotFound),
+            ErrorCode::TenantSuspended => Some(TenantRejection::Suspended),
+            ErrorCode::TenantProvisioning => Some(TenantRejection::Provisioning),
+            ErrorCode::InvalidTenantName => Some(TenantRejection::Invalid),
+            _ => None,
         }
     }
 

@@ -13,7 +13,11 @@ use sea_orm::{
     TransactionTrait,
 };
 
-pub(crate) use self::{cache::DomainCache, domains::Domain, tenants::NewTenant};
+pub(crate) use self::{
+    cache::DomainCache,
+    domains::Domain,
+    tenants::{NewTenant, TenantRow},
+};
 use crate::{backend::Backend, connection::Router, error::Result};
 
 /// The library's tables, reached through the shared pool.

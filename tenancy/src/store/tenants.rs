@@ -89,6 +89,37 @@ impl Store {
         self.select(self.db(), query).await
     }
 
+    /// At most `limit` rows by name, after `after`: one page.
+    pub(crate) async fn tenants_after(
+        &self,
+        after: Option<&TenantId>,
+        limit: u64,
+    ) -> Result<Vec<TenantRow>> {
+        let mut query = Entity::find().order_by_asc(Column::Name).limit(limit);
+        if let Some(after) = after {
+            query = query.filter(Column::Name.gt(after.as_str()));
+        }
+        self.select(self.db(), query).await
+    }
+
+    /// How many rows there are.
+    pub(crate) async fn count_tenants(&self) -> Result<u64> {
+        use sea_orm::FromQueryResult;
+        #[derive(Debug, FromQueryResult)]
+        struct Count {
+            n: i64,
+        }
+        let query = Entity::find()
+            .select_only()
+            .column_as(Column::Id.count(), "n")
+            .into_model::<Count>();
+        let stmt = self
+            .router
+            .statement(query.into_statement(self.db().get_database_backend()))?;
+        let count = Count::find_by_statement(stmt).one(self.db()).await?;
+        Ok(count.map_or(0, |c| u64::try_from(c.n).unwrap_or(0)))
+    }
+
     /// Inserts a row on `conn` (a duplicate name is a unique violation).
     pub(crate) async fn insert_tenant<C: ConnectionTrait>(
         &self,
@@ -148,4 +179,16 @@ fn insert(row: &NewTenant<'_>) -> sea_orm::Insert<ActiveModel> {
         metadata: Set(row.metadata.clone()),
         ..Default::default()
     })
+}
+
+impl crate::connection::StatusProbe for Store {
+    fn status<'a>(
+        &'a self,
+        id: &'a TenantId,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Option<TenantStatus>>> + Send + 'a>> {
+        Box::pin(async move {
+            let row = self.tenant(self.db(), id).await?;
+            Ok(row.map(|row| row.status()))
+        })
+    }
 }
