@@ -271,29 +271,36 @@ impl Tenancy {
         let db = self.inner();
         let backend = self.backend();
         let store = self.store();
-        if store.tenant(db, id).await?.is_none() {
+        let Some(row) = store.tenant(db, id).await? else {
             return Err(not_found(id));
-        }
-        if !backend.transactional_ddl() {
-            // Claim the row first: a tenant still being created is not
-            // ours to drop (its create would then make a home no row lists).
-            // One dropper wins the claim; the others find nothing to drop.
-            let from = [TenantStatus::Active, TenantStatus::Suspended];
-            if store.set_status(id, &from, TenantStatus::Dropping).await? == 0 {
-                return Err(not_found(id));
-            }
+        };
+        // Claim the row first, committed: a tenant still being created is
+        // not ours to drop (its create would then make a home no row
+        // lists); one dropper wins the claim, the others find nothing to
+        // drop; and every process sees `dropping` at once (its statements
+        // that fail while the home goes answer "not found").
+        let from = [TenantStatus::Active, TenantStatus::Suspended];
+        if store.set_status(id, &from, TenantStatus::Dropping).await? == 0 {
+            return Err(not_found(id));
         }
         match backend.drop_home_sql(&home) {
             Some(sql) if backend.transactional_ddl() => {
-                let txn = db.begin().await?;
-                store.delete_domains_of(&txn, id).await?;
-                if store.delete_tenant(&txn, id).await? == 0 {
-                    // A concurrent drop got there first: the schema there
-                    // now (if any) belongs to a newer create.
-                    return Err(not_found(id));
+                let dropped = async {
+                    let txn = db.begin().await?;
+                    store.delete_domains_of(&txn, id).await?;
+                    store.delete_tenant(&txn, id).await?;
+                    txn.execute_unprepared(&sql).await?;
+                    txn.commit().await?;
+                    Ok::<_, Error>(())
+                };
+                if let Err(e) = dropped.await {
+                    // Nothing was dropped: the tenant serves as before.
+                    let back = store.set_status(id, &[TenantStatus::Dropping], row.status());
+                    if let Err(undo) = back.await {
+                        tracing::error!(tenant = %id, error = %undo, "a failed drop left the tenant dropping");
+                    }
+                    return Err(e);
                 }
-                txn.execute_unprepared(&sql).await?;
-                txn.commit().await?;
             }
             _ => {
                 backend.drop_home(db, &home).await?;

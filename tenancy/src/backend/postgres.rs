@@ -60,10 +60,20 @@ impl Backend for Postgres {
         Some(format!("CREATE SCHEMA {}", Dialect::Postgres.quote(home)))
     }
 
+    /// Locks every table of the schema at once (tables before the
+    /// sequences and indexes `DROP .. CASCADE` would lock one by one), so
+    /// a concurrent insert, which locks its table and then its sequence,
+    /// waits for the drop instead of deadlocking with it; then drops.
     fn drop_home_sql(&self, home: &str) -> Option<String> {
+        // `home` is a validated identifier: no quote of either kind in it.
+        let schema = Dialect::Postgres.quote(home);
         Some(format!(
-            "DROP SCHEMA IF EXISTS {} CASCADE",
-            Dialect::Postgres.quote(home)
+            "DO $tenancy$ DECLARE tables text; BEGIN \
+             SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') INTO tables \
+             FROM pg_catalog.pg_tables WHERE schemaname = '{home}'; \
+             IF tables IS NOT NULL THEN \
+             EXECUTE 'LOCK TABLE ' || tables || ' IN ACCESS EXCLUSIVE MODE'; END IF; \
+             DROP SCHEMA IF EXISTS {schema} CASCADE; END $tenancy$"
         ))
     }
 

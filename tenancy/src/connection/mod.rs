@@ -11,12 +11,21 @@ use std::{borrow::Cow, fmt, future::Future, pin::Pin, sync::Arc};
 use sea_orm::{DatabaseConnection, DbErr, Statement, StreamTrait};
 
 use self::macros::{routed_connection, routed_transactions};
-pub(crate) use self::{probe::StatusProbe, router::Router, transaction::run_transaction};
+pub(crate) use self::{
+    probe::{Probed, StatusProbe},
+    router::Router,
+    transaction::run_transaction,
+};
 pub use self::{
     router::{StatementEvent, StatementObserver},
     transaction::TenantTransaction,
 };
 use crate::{backend::Backend, error::Error, tenant::TenantStatus, tenant_id::TenantId};
+
+/// How long after its creation a tenant whose statement finds no table is
+/// taken to be settling (another process dropped and re-created it while
+/// the statement ran) rather than broken.
+const SETTLING: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
 
 /// A SeaORM connection bound to one tenant.
 ///
@@ -141,26 +150,45 @@ impl TenantConnection {
     /// A statement failed: when it could not find a table, the tenant's
     /// current state decides the answer. Its home gone (dropped by this or
     /// another process), or its registry row gone or dropping: the tenant
-    /// is not found; its row provisioning (re-created, not yet migrated):
-    /// [`Error::TenantProvisioning`]; suspended: [`Error::TenantSuspended`].
-    /// Only for an active tenant is the database's error returned (a table
-    /// really missing from a serving tenant), so callers can answer 404,
-    /// 403 or 503 instead of a database error.
+    /// is not found; its row provisioning, or active but made less than
+    /// [`SETTLING`] ago (re-created by another process while the statement
+    /// ran against the previous home): [`Error::TenantProvisioning`], retry
+    /// shortly; suspended: [`Error::TenantSuspended`]. Only for a tenant
+    /// active for longer is the database's error returned (a table really
+    /// missing from a serving tenant), so callers can answer 404, 403 or
+    /// 503 instead of a database error.
+    ///
+    /// A deadlock or serialization victim is answered "not found" when the
+    /// tenant is being dropped (the drop it lost to), and is the database's
+    /// error otherwise.
     pub(crate) async fn explain(&self, pool: &DatabaseConnection, err: DbErr) -> DbErr {
-        if !self.backend.is_missing_table(&err) {
+        let missing = self.backend.is_missing_table(&err);
+        if !missing && !self.backend.is_retryable(&err) {
             return err;
         }
         let tenant = self.tenant.to_string();
-        match self.backend.home_exists(pool, self.home()).await {
-            Ok(false) => return Error::TenantNotFound { tenant }.into(),
-            Ok(true) => {}
-            Err(_) => return err,
+        if missing {
+            match self.backend.home_exists(pool, self.home()).await {
+                Ok(false) => return Error::TenantNotFound { tenant }.into(),
+                Ok(true) => {}
+                Err(_) => return err,
+            }
         }
         match self.probe.status(&self.tenant).await {
-            Ok(Some(TenantStatus::Active)) | Err(_) => err,
-            Ok(Some(TenantStatus::Suspended)) => Error::TenantSuspended { tenant }.into(),
-            Ok(Some(TenantStatus::Provisioning)) => Error::TenantProvisioning { tenant }.into(),
-            Ok(_) => Error::TenantNotFound { tenant }.into(),
+            Ok(None | Some((TenantStatus::Dropping, _))) => Error::TenantNotFound { tenant }.into(),
+            Ok(_) | Err(_) if !missing => err,
+            Ok(Some((TenantStatus::Active, created))) => {
+                if chrono::Utc::now().signed_duration_since(created) < SETTLING {
+                    Error::TenantProvisioning { tenant }.into()
+                } else {
+                    err
+                }
+            }
+            Ok(Some((TenantStatus::Suspended, _))) => Error::TenantSuspended { tenant }.into(),
+            Ok(Some((TenantStatus::Provisioning, _))) => {
+                Error::TenantProvisioning { tenant }.into()
+            }
+            Err(_) => err,
         }
     }
 

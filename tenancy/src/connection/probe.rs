@@ -4,13 +4,19 @@
 
 use std::{fmt, future::Future, pin::Pin};
 
+use chrono::{DateTime, Utc};
+
 use crate::{error::Result, tenant::TenantStatus, tenant_id::TenantId};
 
-/// The registry status of a tenant, `None` when it has no row.
+/// A tenant's registry status and when its row was made; `None`: no row.
+pub(crate) type Probed = Option<(TenantStatus, DateTime<Utc>)>;
+
+/// The registry status of a tenant and when its row was made, `None` when
+/// it has no row.
 pub(crate) trait StatusProbe: fmt::Debug + Send + Sync {
-    /// The status of `id` now.
+    /// The status of `id` now, and the creation time of its row.
     fn status<'a>(
         &'a self,
         id: &'a TenantId,
-    ) -> Pin<Box<dyn Future<Output = Result<Option<TenantStatus>>> + Send + 'a>>;
+    ) -> Pin<Box<dyn Future<Output = Result<Probed>> + Send + 'a>>;
 }

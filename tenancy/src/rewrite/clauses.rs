@@ -72,7 +72,11 @@ impl Rewriter<'_, '_> {
             st.delete_at |= bit(d);
         }
         let dialect = self.route.dialect;
-        let ddl_verb = matches!(st.first, Kw::Create | Kw::Drop | Kw::Alter | Kw::Rename);
+        // `REFRESH MATERIALIZED VIEW v` names a view like DDL does.
+        let ddl_verb = matches!(
+            st.first,
+            Kw::Create | Kw::Drop | Kw::Alter | Kw::Rename | Kw::Refresh
+        );
         let table = |st: &mut State, ddl: bool| {
             st.expect_table = true;
             st.via = kw;

@@ -56,6 +56,8 @@ pub(super) enum Kw {
     Trigger,
     /// `DESCRIBE`, `DESC` (MySQL, first in a statement).
     Describe,
+    /// `REFRESH` (PostgreSQL `REFRESH MATERIALIZED VIEW v`).
+    Refresh,
     /// `ANALYZE`, `ANALYSE` (PostgreSQL, first in a statement).
     Analyze,
     /// `TABLES` (MySQL `LOCK TABLES t READ, u WRITE`).
@@ -164,6 +166,7 @@ pub(super) fn keyword(word: &[u8]) -> Kw {
     const SEQUENCE: u128 = pack(b"SEQUENCE");
     const TRIGGER: u128 = pack(b"TRIGGER");
     const DESCRIBE: u128 = pack(b"DESCRIBE");
+    const REFRESH: u128 = pack(b"REFRESH");
     const DESC: u128 = pack(b"DESC");
     const ANALYZE: u128 = pack(b"ANALYZE");
     const ANALYSE: u128 = pack(b"ANALYSE");
@@ -220,6 +223,7 @@ pub(super) fn keyword(word: &[u8]) -> Kw {
         SEQUENCE => Kw::Sequence,
         TRIGGER => Kw::Trigger,
         DESCRIBE | DESC => Kw::Describe,
+        REFRESH => Kw::Refresh,
         ANALYZE | ANALYSE => Kw::Analyze,
         TABLES => Kw::Tables,
         LIKE => Kw::Like,

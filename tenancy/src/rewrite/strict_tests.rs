@@ -234,6 +234,14 @@ fn objects_created_through_a_tenant_are_the_tenants() {
             "ANALYZE VERBOSE posts, comments",
             r#"ANALYZE VERBOSE "tenant_a".posts, "tenant_a".comments"#,
         ),
+        (
+            "REFRESH MATERIALIZED VIEW mv",
+            r#"REFRESH MATERIALIZED VIEW "tenant_a".mv"#,
+        ),
+        (
+            "REFRESH MATERIALIZED VIEW CONCURRENTLY mv WITH DATA",
+            r#"REFRESH MATERIALIZED VIEW CONCURRENTLY "tenant_a".mv WITH DATA"#,
+        ),
     ] {
         check(&pg(), sql, expected);
     }

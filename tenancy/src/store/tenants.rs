@@ -185,10 +185,11 @@ impl crate::connection::StatusProbe for Store {
     fn status<'a>(
         &'a self,
         id: &'a TenantId,
-    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Option<TenantStatus>>> + Send + 'a>> {
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<crate::connection::Probed>> + Send + 'a>>
+    {
         Box::pin(async move {
             let row = self.tenant(self.db(), id).await?;
-            Ok(row.map(|row| row.status()))
+            Ok(row.map(|row| (row.status(), row.created_at)))
         })
     }
 }
