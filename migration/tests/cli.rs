@@ -235,6 +235,26 @@ fn secrets_are_never_printed() {
     let cli = Cli::on("nosuchdb://app:s3cret%2Fpw@127.0.0.1:1/app");
     let line = cli.fails(&["up", "-u", "nosuchdb://app:s3cret%2Fpw@127.0.0.1:1/app"]);
     assert!(!line.contains("s3cret"), "{line}");
+    // The real drivers' errors (nothing listens on port 1; a wrong password
+    // on the test servers' URLs) never carry it either.
+    // Refused: the cause, not sqlx's bare "pool timed out".
+    for url in [
+        format!("postgres://app:{secret}@127.0.0.1:1/app"),
+        format!("mysql://app:{secret}@127.0.0.1:1/app"),
+    ] {
+        let stderr = Cli::on(&url).fails(&["status"]);
+        assert!(!stderr.contains(secret), "{url}: {stderr}");
+        assert!(stderr.contains("Connection refused"), "{url}: {stderr}");
+    }
+    let wrong = format!(
+        "mysql://nobody_{}:{secret}@127.0.0.1:3306/app",
+        std::process::id()
+    );
+    for args in [&["status"][..], &["up"], &["tenant", "list"]] {
+        let stderr = Cli::on(&wrong).fails(args);
+        assert!(!stderr.contains(secret), "{args:?}: {stderr}");
+        assert!(stderr.contains("Access denied"), "{args:?}: {stderr}");
+    }
 }
 
 #[tokio::test]
@@ -517,41 +537,52 @@ async fn read_only_verbs_write_nothing_mysql() {
     read_only_verbs_write_nothing(Kind::MySql).await;
 }
 
-/// Two processes on one SQLite tenancy: this test's (the app) and the CLI
-/// binary. A tenant the CLI drops is not found by the app (never served
-/// from the app's open pool on the deleted file); created again, the app
-/// sees the new, empty home and its writes land in the new file.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_tenant_dropped_and_recreated_by_another_process_is_never_served_stale() {
-    let cli = Cli::new();
+/// Two processes on one tenancy: this test's (the app) and the CLI binary.
+/// A tenant the CLI drops is not found by the app (never served from the
+/// app's pool or caches on the dropped home); created again by the CLI, the
+/// app sees the new, empty home and its writes land there, as a third
+/// process reads.
+async fn recreated_by_another_process(kind: Kind) {
+    let mut server = match kind {
+        Kind::Sqlite => None,
+        _ => match ServerDb::new(kind).await {
+            Some(server) => Some(server),
+            None => return,
+        },
+    };
+    let (cli, name) = match &mut server {
+        None => (Cli::new(), "acme".to_owned()),
+        Some(server) => (Cli::on(&server.url), server.tenant()),
+    };
     cli.ok(&["up"]);
-    cli.ok(&["tenant", "create", "acme"]);
-    let db = Database::connect(&cli.url).await.expect("connect");
-    let app = Tenancy::builder(db)
-        .table("authors", tenancy::Scope::Tenant)
-        .build()
-        .await
-        .expect("tenancy");
-    let kept = app.tenant("acme").expect("valid");
-    let count = |conn: tenancy::TenantConnection| async move {
-        conn.query_one_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Sqlite,
-            "SELECT count(*) FROM authors",
-        ))
-        .await
-        .map(|row| {
-            row.expect("a row")
-                .try_get_by_index::<i64>(0)
-                .expect("a count")
-        })
+    cli.ok(&["tenant", "create", &name]);
+    let process = async || {
+        let db = Database::connect(&cli.url).await.expect("connect");
+        Tenancy::builder(db)
+            .table("authors", tenancy::Scope::Tenant)
+            .build()
+            .await
+            .expect("tenancy")
+    };
+    let app = process().await;
+    let kept = app.tenant(&name).expect("valid");
+    let query = |conn: tenancy::TenantConnection, sql: &'static str| async move {
+        conn.query_one_raw(sea_orm::Statement::from_string(kind.backend(), sql))
+            .await
+            .map(|row| row.expect("a row"))
+    };
+    let count = |conn| async move {
+        query(conn, "SELECT count(*) FROM authors")
+            .await
+            .map(|row| row.try_get_by_index::<i64>(0).expect("a count"))
     };
     kept.execute_unprepared("INSERT INTO authors (email, name) VALUES ('old@x', 'Old')")
         .await
         .expect("insert");
     assert_eq!(count(kept.clone()).await.expect("count"), 1);
 
-    cli.ok(&["tenant", "drop", "acme", "--force"]);
-    for conn in [kept.clone(), app.tenant("acme").expect("valid")] {
+    cli.ok(&["tenant", "drop", &name, "--force"]);
+    for conn in [kept.clone(), app.tenant(&name).expect("valid")] {
         let err = count(conn).await.expect_err("the tenant is gone");
         assert_eq!(
             tenancy::Error::code_of(&err),
@@ -559,26 +590,51 @@ async fn a_tenant_dropped_and_recreated_by_another_process_is_never_served_stale
             "{err}"
         );
     }
+    let write = kept
+        .execute_unprepared("INSERT INTO authors (email, name) VALUES ('lost@x', 'Lost')")
+        .await
+        .expect_err("no write lands in a dropped home");
+    assert_eq!(
+        tenancy::Error::code_of(&write),
+        Some(tenancy::ErrorCode::TenantNotFound),
+        "{write}"
+    );
 
-    cli.ok(&["tenant", "create", "acme"]);
-    for conn in [kept.clone(), app.tenant("acme").expect("valid")] {
+    cli.ok(&["tenant", "create", &name]);
+    for conn in [kept.clone(), app.tenant(&name).expect("valid")] {
         assert_eq!(count(conn).await.expect("count"), 0, "no previous rows");
     }
     kept.execute_unprepared("INSERT INTO authors (email, name) VALUES ('new@x', 'New')")
         .await
         .expect("insert");
-    // Read back through a connection of its own on the new file.
-    let file = cli.dir.path().join("tenants").join("tenant_acme.db");
-    let fresh = Database::connect(format!("sqlite://{}", file.display()))
-        .await
-        .expect("the new file");
-    let row = fresh
-        .query_one_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Sqlite,
-            "SELECT name FROM authors",
-        ))
-        .await
-        .expect("read")
-        .expect("a row");
+    // Read back by a third process (its own pool, SQLite: on the new file).
+    let third = process().await;
+    let row = query(
+        third.tenant(&name).expect("valid"),
+        "SELECT name FROM authors",
+    )
+    .await
+    .expect("read");
     assert_eq!(row.try_get_by_index::<String>(0).expect("name"), "New");
+    assert_eq!(
+        count(third.tenant(&name).expect("valid"))
+            .await
+            .expect("count"),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_dropped_and_recreated_by_another_process_is_never_served_stale() {
+    recreated_by_another_process(Kind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_dropped_and_recreated_by_another_process_is_never_served_stale_postgres() {
+    recreated_by_another_process(Kind::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_dropped_and_recreated_by_another_process_is_never_served_stale_mysql() {
+    recreated_by_another_process(Kind::MySql).await;
 }

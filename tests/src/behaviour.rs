@@ -293,6 +293,46 @@ behaviours! {
         conn.execute(&schema.create_table_from_entity(post::Entity)).await.expect("posts again");
         assert!(post::Entity::find().all(&conn).await.expect("read").is_empty());
     }
+    a_transaction_open_across_a_drop_commits_first => |fx| {
+        // Another process (its own Tenancy: its own caches and SQLite
+        // pools) drops the tenant while a transaction of this one is open:
+        // the drop waits for it, the commit lands before the drop (and goes
+        // with it), and nothing is written into a deleted home afterwards.
+        let a = fx.seeded("a", 1).await;
+        let name = a.tenant().to_string();
+        let mut builder = tenancy::Tenancy::builder(fx.tenancy.inner().clone());
+        if let Some(dir) = fx.dir() {
+            builder = builder.sqlite_dir(dir.join("tenants"));
+        }
+        let other = builder.build().await.expect("a second tenancy");
+        let txn = sea_orm::TransactionTrait::begin(&a).await.expect("begin");
+        post::ActiveModel {
+            title: Set("in flight".to_owned()),
+            status: Set(post::Status::Draft),
+            plan_id: Set(fx.plan_id),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .expect("insert in the transaction");
+        let dropper = tokio::spawn(async move { other.drop(&name, Irreversibly).await });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!dropper.is_finished(), "the drop waits for the open transaction");
+        txn.commit().await.expect("the transaction commits before the drop");
+        dropper.await.expect("join").expect("then the drop completes");
+        let err = post::Entity::find().all(&a).await.expect_err("dropped");
+        assert_eq!(code(&err), Some(ErrorCode::TenantNotFound), "{err}");
+        let late = post::ActiveModel {
+            title: Set("late".to_owned()),
+            status: Set(post::Status::Draft),
+            plan_id: Set(fx.plan_id),
+            ..Default::default()
+        }
+        .insert(&a)
+        .await
+        .expect_err("a write after the drop fails");
+        assert_eq!(code(&late), Some(ErrorCode::TenantNotFound), "{late}");
+    }
     concurrent_creates_one_winner => |fx| {
         let name = fx.name();
         let attempts = join_all((0..8).map(|_| fx.tenancy.create(&name))).await;
@@ -354,7 +394,8 @@ macro_rules! behaviour_tests {
             concurrency contextual_outside_scope_fails_closed contextual_follows_scope
             plain_connection_fails_closed unknown_tenant_fails_closed
             cross_tenant_reference_refused hostile_sql_is_routed_exactly lifecycle
-            a_missing_table_answers_the_tenants_state concurrent_creates_one_winner
+            a_missing_table_answers_the_tenants_state a_transaction_open_across_a_drop_commits_first
+            concurrent_creates_one_winner
             failed_create_leaves_nothing
             hostile_names_never_reach_sql);
     };

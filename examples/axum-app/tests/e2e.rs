@@ -9,7 +9,7 @@ use std::{
         Arc,
         atomic::{AtomicU32, Ordering},
     },
-    time::{SystemTime, UNIX_EPOCH},
+    time::{Instant, SystemTime, UNIX_EPOCH},
 };
 
 use axum_app::{App, Config, TenantMigrator};
@@ -1327,7 +1327,7 @@ async fn forms(s: Server) {
 /// answers 404 within a bounded time, never a 500, and then the new, empty
 /// tenant, never the old rows.
 async fn dropped_and_recreated_elsewhere(s: Server) {
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     let a = s.name("a");
     s.create_tenant(&a).await;
@@ -1359,13 +1359,16 @@ async fn dropped_and_recreated_elsewhere(s: Server) {
             let mut n = 0;
             while !stop.load(Ordering::Relaxed) && n < 5_000 {
                 n += 1;
-                let req = if (n + task) % 3 == 0 {
+                let title = format!("during {task}-{n}");
+                let write = (n + task) % 3 == 0;
+                let req = if write {
                     client
                         .post(format!("{base}/api/items"))
-                        .json(&json!({ "title": format!("during {task}-{n}") }))
+                        .json(&json!({ "title": title }))
                 } else {
                     client.get(format!("{base}/api/items"))
                 };
+                let sent = Instant::now();
                 let response = req
                     .bearer_auth(ADMIN_TOKEN)
                     .header("x-tenant", &a)
@@ -1374,7 +1377,7 @@ async fn dropped_and_recreated_elsewhere(s: Server) {
                     .expect("request");
                 let status = response.status();
                 let body = response.text().await.expect("body");
-                seen.push((status, body));
+                seen.push((sent, write.then_some(title), status, body));
             }
             seen
         });
@@ -1421,10 +1424,19 @@ async fn dropped_and_recreated_elsewhere(s: Server) {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
+    // Writes go on for a while against the new tenant.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     stop.store(true, Ordering::Relaxed);
     let mut statuses = std::collections::BTreeMap::new();
+    let mut acknowledged_later = Vec::new();
     while let Some(seen) = load.join_next().await {
-        for (status, body) in seen.expect("load task") {
+        for (sent, title, status, body) in seen.expect("load task") {
+            if let Some(title) = title
+                && status == StatusCode::CREATED
+                && sent > recreated
+            {
+                acknowledged_later.push(title);
+            }
             assert!(
                 !status.is_server_error() || code(&body) == "tenant_provisioning",
                 "{status}: {body}"
@@ -1447,6 +1459,18 @@ async fn dropped_and_recreated_elsewhere(s: Server) {
         .await
         .expect("read the new home");
     assert!(rows.iter().all(|i| !i.title.starts_with("old")), "{rows:?}");
+    // Every write sent after the re-creation and acknowledged is in the
+    // new home: none went to the dropped one.
+    assert!(
+        !acknowledged_later.is_empty(),
+        "writes reached the new tenant"
+    );
+    for title in &acknowledged_later {
+        assert!(
+            rows.iter().any(|i| &i.title == title),
+            "{title} was acknowledged but is not in the new home"
+        );
+    }
 }
 
 /// A request refused before its body is read (401 here) leaves the

@@ -32,6 +32,12 @@ pub(super) enum CliError {
          status and tenant list only read: `up` or `tenant create` installs it"
     )]
     NoRegistry,
+    /// The server could not be reached (refused, no answer).
+    #[error("cannot connect to the database: {cause}")]
+    Unreachable {
+        /// Why, from one direct connection attempt.
+        cause: String,
+    },
     /// A library error.
     #[error(transparent)]
     Tenancy(#[from] Error),

@@ -130,6 +130,35 @@ impl Sqlite {
         }
     }
 
+    /// Drops every table of the tenant's file under the write lock, after
+    /// the transactions in flight (other processes' pools included) are
+    /// done: a writer still waiting for the lock, or one on a pool opened
+    /// before the file goes, then finds no table instead of committing
+    /// into a file about to be deleted.
+    async fn empty(&self, home: &str) -> Result<()> {
+        use sea_orm::ConnectionTrait;
+        let db = self.open(home, true).await?;
+        let emptied = async {
+            db.execute_unprepared("BEGIN IMMEDIATE").await?;
+            let stmt = Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            );
+            for table in super::names(&db, stmt).await? {
+                let sql = format!("DROP TABLE main.{}", Dialect::Sqlite.quote(&table));
+                db.execute_unprepared(&sql).await?;
+            }
+            db.execute_unprepared("COMMIT").await?;
+            Ok::<_, Error>(())
+        };
+        let result = emptied.await;
+        if result.is_err() {
+            let _rolled_back = db.execute_unprepared("ROLLBACK").await;
+        }
+        db.close_by_ref().await?;
+        result
+    }
+
     async fn open(&self, home: &str, migration: bool) -> Result<DatabaseConnection> {
         let shared = self
             .shared_file
@@ -263,6 +292,11 @@ impl Backend for Sqlite {
             db.close_by_ref().await?;
         }
         let path = self.file(home);
+        if path.exists()
+            && let Err(e) = self.empty(home).await
+        {
+            tracing::warn!(home, error = %e, "could not empty the tenant's file before removing it");
+        }
         for suffix in ["", "-wal", "-shm"] {
             let mut file = path.clone().into_os_string();
             file.push(suffix);
