@@ -69,6 +69,39 @@ impl MigratorTrait for CustomTable {
     }
 }
 
+/// The same table, one more migration that fails.
+struct CustomTableFailing;
+
+struct Broken;
+
+impl MigrationName for Broken {
+    fn name(&self) -> &str {
+        "m20260101_000003_broken"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Broken {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // `notes` exists: creating it again fails on every backend.
+        Notes.up(m).await
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Ok(())
+    }
+}
+
+impl MigratorTrait for CustomTableFailing {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(Notes), Box::new(Labels), Box::new(Broken)]
+    }
+
+    fn migration_table_name() -> DynIden {
+        "app_versions".into_iden()
+    }
+}
+
 const ALL: [&str; 2] = ["m20260101_000001_notes", "m20260101_000002_labels"];
 
 async fn custom_migration_table(kind: Kind) {
@@ -137,6 +170,22 @@ async fn custom_migration_table(kind: Kind) {
             .iter()
             .all(|r| matches!(&r.outcome, MigrationOutcome::Ok { changed } if changed.is_empty()))
     );
+    // A failing run reports the last version applied, read from the
+    // migrator's own table.
+    let failing = t.migrations::<CustomTableFailing>();
+    let report = failing
+        .run_many(
+            ids[1..2].to_vec(),
+            Verb::Up(None),
+            MigrateOptions::default(),
+        )
+        .await;
+    match &report.tenants[0].outcome {
+        MigrationOutcome::Failed { last_applied, .. } => {
+            assert_eq!(last_applied.as_deref(), Some(ALL[1]), "{report:?}");
+        }
+        other => panic!("{other:?}"),
+    }
     // Rolling back is seen the same way.
     m.run(&names[2], Verb::Down(Some(1))).await.expect("down");
     let states = m.status_many(&ids).await.expect("status_many");

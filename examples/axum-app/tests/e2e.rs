@@ -1473,6 +1473,41 @@ async fn dropped_and_recreated_elsewhere(s: Server) {
     }
 }
 
+/// What a raw client sends that reqwest would not: two `Host` headers, an
+/// absolute-form target whose authority is not `Host`. Both 400, through
+/// the real HTTP/1 server.
+async fn raw_ambiguity(s: Server) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (a, b) = (s.name("a"), s.name("b"));
+    s.create_tenant(&a).await;
+    s.create_tenant(&b).await;
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    for request in [
+        format!("GET /api/items HTTP/1.1\r\nhost: {a}.localhost\r\nhost: {b}.localhost\r\n\r\n"),
+        format!("GET http://{b}.localhost/api/items HTTP/1.1\r\nhost: {a}.localhost\r\n\r\n"),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        let request = request.replace(
+            "\r\n\r\n",
+            &format!("\r\nauthorization: Bearer {ADMIN_TOKEN}\r\nconnection: close\r\n\r\n"),
+        );
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut answer = Vec::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            stream.read_to_end(&mut answer),
+        )
+        .await
+        .expect("an answer")
+        .expect("read");
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 400"), "{request}: {answer}");
+        assert!(answer.contains("ambiguous_tenant"), "{request}: {answer}");
+    }
+}
+
 /// A request refused before its body is read (401 here) leaves the
 /// connection usable for the next request.
 async fn refusal_keeps_the_connection(s: Server) {
@@ -1593,6 +1628,13 @@ macro_rules! backend {
             async fn a_tenant_dropped_and_recreated_elsewhere_is_never_served_stale() {
                 if let Some(s) = start(false, false).await {
                     dropped_and_recreated_elsewhere(s).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn two_hosts_or_an_absolute_target_disagreeing_are_400() {
+                if let Some(s) = start(false, false).await {
+                    raw_ambiguity(s).await;
                 }
             }
 
