@@ -1,10 +1,23 @@
 //! The `ConnectionTrait` and `TransactionTrait` bodies shared by both
 //! routed connection types.
 
-/// Implements `ConnectionTrait` for `$ty` by routing each statement through
-/// `self.router` and running it on the connection `$conn` yields.
+/// Runs `conn.$call($arg)` on the connection `$conn` yields, answering a
+/// failure through `$self.explain` (a dropped or re-created tenant).
+macro_rules! explained {
+    ($self:ident, $conn:expr, $call:ident($arg:expr)) => {{
+        let conn = &$conn;
+        match conn.$call($arg).await {
+            Err(err) => Err($self.explain(conn, err).await),
+            ok => ok,
+        }
+    }};
+}
+
+/// Implements `ConnectionTrait` and `StreamTrait` (with stream type
+/// `$stream`) for `$ty` by routing each statement through `self.router`
+/// and running it on the connection `$conn` yields.
 macro_rules! routed_connection {
-    ($ty:ty, |$this:ident| $conn:expr) => {
+    ($ty:ty, $stream:ty, |$this:ident| $conn:expr) => {
         #[async_trait::async_trait]
         impl sea_orm::ConnectionTrait for $ty {
             fn get_database_backend(&self) -> sea_orm::DbBackend {
@@ -17,11 +30,7 @@ macro_rules! routed_connection {
             ) -> Result<sea_orm::ExecResult, sea_orm::DbErr> {
                 let stmt = self.router.statement(stmt)?;
                 let $this = self;
-                let conn = &$conn;
-                match conn.execute_raw(stmt).await {
-                    Err(err) => Err(self.explain(conn, err).await),
-                    ok => ok,
-                }
+                $crate::connection::macros::explained!(self, $conn, execute_raw(stmt))
             }
 
             async fn execute_unprepared(
@@ -30,11 +39,7 @@ macro_rules! routed_connection {
             ) -> Result<sea_orm::ExecResult, sea_orm::DbErr> {
                 let sql = self.router.sql(sql)?;
                 let $this = self;
-                let conn = &$conn;
-                match conn.execute_unprepared(&sql).await {
-                    Err(err) => Err(self.explain(conn, err).await),
-                    ok => ok,
-                }
+                $crate::connection::macros::explained!(self, $conn, execute_unprepared(&sql))
             }
 
             async fn query_one_raw(
@@ -43,11 +48,7 @@ macro_rules! routed_connection {
             ) -> Result<Option<sea_orm::QueryResult>, sea_orm::DbErr> {
                 let stmt = self.router.statement(stmt)?;
                 let $this = self;
-                let conn = &$conn;
-                match conn.query_one_raw(stmt).await {
-                    Err(err) => Err(self.explain(conn, err).await),
-                    ok => ok,
-                }
+                $crate::connection::macros::explained!(self, $conn, query_one_raw(stmt))
             }
 
             async fn query_all_raw(
@@ -56,11 +57,32 @@ macro_rules! routed_connection {
             ) -> Result<Vec<sea_orm::QueryResult>, sea_orm::DbErr> {
                 let stmt = self.router.statement(stmt)?;
                 let $this = self;
-                let conn = &$conn;
-                match conn.query_all_raw(stmt).await {
-                    Err(err) => Err(self.explain(conn, err).await),
-                    ok => ok,
-                }
+                $crate::connection::macros::explained!(self, $conn, query_all_raw(stmt))
+            }
+        }
+
+        impl sea_orm::StreamTrait for $ty {
+            type Stream<'a> = $stream;
+
+            fn get_database_backend(&self) -> sea_orm::DbBackend {
+                self.router.backend()
+            }
+
+            fn stream_raw<'a>(
+                &'a self,
+                stmt: sea_orm::Statement,
+            ) -> std::pin::Pin<
+                Box<
+                    dyn std::future::Future<Output = Result<Self::Stream<'a>, sea_orm::DbErr>>
+                        + 'a
+                        + Send,
+                >,
+            > {
+                Box::pin(async move {
+                    let stmt = self.router.statement(stmt)?;
+                    let $this = self;
+                    $conn.stream_raw(stmt).await
+                })
             }
         }
     };
@@ -174,4 +196,4 @@ macro_rules! routed_transactions {
     };
 }
 
-pub(crate) use {routed_connection, routed_transactions};
+pub(crate) use {explained, routed_connection, routed_transactions};

@@ -6,9 +6,9 @@ mod probe;
 mod router;
 mod transaction;
 
-use std::{borrow::Cow, fmt, future::Future, pin::Pin, sync::Arc};
+use std::{borrow::Cow, fmt, sync::Arc};
 
-use sea_orm::{DatabaseConnection, DbErr, Statement, StreamTrait};
+use sea_orm::{DatabaseConnection, DbErr, Statement};
 
 use self::macros::{routed_connection, routed_transactions};
 pub(crate) use self::{
@@ -211,24 +211,8 @@ impl TenantConnection {
     }
 }
 
-routed_connection!(TenantConnection, |this| this.unrouted_pool().await?);
-
-impl StreamTrait for TenantConnection {
-    type Stream<'a> = sea_orm::QueryStream;
-
-    fn get_database_backend(&self) -> sea_orm::DbBackend {
-        self.router.backend()
-    }
-
-    fn stream_raw<'a>(
-        &'a self,
-        stmt: Statement,
-    ) -> Pin<Box<dyn Future<Output = Result<Self::Stream<'a>, DbErr>> + 'a + Send>> {
-        Box::pin(async move {
-            let stmt = self.router.statement(stmt)?;
-            self.unrouted_pool().await?.stream_raw(stmt).await
-        })
-    }
-}
+routed_connection!(TenantConnection, sea_orm::QueryStream, |this| this
+    .unrouted_pool()
+    .await?);
 
 routed_transactions!(TenantConnection, |this| this.unrouted_pool().await?);

@@ -1,10 +1,8 @@
 //! [`TenantTransaction`]: a SeaORM transaction bound to one tenant.
 
-use std::{fmt, future::Future, pin::Pin, sync::Arc};
+use std::{fmt, sync::Arc};
 
-use sea_orm::{
-    DatabaseTransaction, DbErr, Statement, StreamTrait, TransactionError, TransactionSession,
-};
+use sea_orm::{DatabaseTransaction, DbErr, TransactionError, TransactionSession};
 
 use super::{
     macros::{routed_connection, routed_transactions},
@@ -97,25 +95,9 @@ where
     }
 }
 
-routed_connection!(TenantTransaction, |this| this.txn);
-
-impl StreamTrait for TenantTransaction {
-    type Stream<'a> = sea_orm::TransactionStream<'a>;
-
-    fn get_database_backend(&self) -> sea_orm::DbBackend {
-        self.router.backend()
-    }
-
-    fn stream_raw<'a>(
-        &'a self,
-        stmt: Statement,
-    ) -> Pin<Box<dyn Future<Output = Result<Self::Stream<'a>, DbErr>> + 'a + Send>> {
-        Box::pin(async move {
-            let stmt = self.router.statement(stmt)?;
-            self.txn.stream_raw(stmt).await
-        })
-    }
-}
+routed_connection!(TenantTransaction, sea_orm::TransactionStream<'a>, |this| {
+    &this.txn
+});
 
 #[async_trait::async_trait]
 impl TransactionSession for TenantTransaction {
