@@ -89,6 +89,22 @@ pub(crate) trait Migrate {
 
     /// Whether `err` says a table does not exist.
     fn is_missing_table(&self, err: &DbErr) -> bool;
+
+    /// `insert` as one literal statement, for a dialect that runs the
+    /// statements of one message one after the other inside the tenant's
+    /// transaction, so that a tenant's DDL can go in one round trip
+    /// (PostgreSQL); `None`: statements go one at a time.
+    fn batch_insert(&self, _insert: &sea_orm::sea_query::InsertStatement) -> Option<String> {
+        None
+    }
+
+    /// Whether `err` is an error of a statement itself (its data, names,
+    /// constraints) rather than of the session (connection lost,
+    /// cancelled, deadlock): running the same statements again, one at a
+    /// time, fails the same way and names the one that failed.
+    fn is_statement_error(&self, _err: &DbErr) -> bool {
+        false
+    }
 }
 
 /// The SQLSTATE (or driver code) of a database error, if any.

@@ -185,15 +185,12 @@ impl Migrate for Postgres {
 
     /// A per-tenant advisory lock (two runners never apply a version twice)
     /// and `SET LOCAL search_path`, both ending with the transaction.
+    /// One round trip: both statements in one simple-query message.
     async fn bind(&self, txn: &DatabaseTransaction, home: &str) -> Result<()> {
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock(hashtext($1))",
-            [lock_key(home)],
-        ))
-        .await?;
         let sql = format!(
-            "SET LOCAL search_path TO {}, {}",
+            "SELECT pg_advisory_xact_lock(hashtext('tenancy:{}')); SET LOCAL search_path TO {}, {}",
+            // A validated home has no quote; doubled all the same.
+            home.replace('\'', "''"),
             Dialect::Postgres.quote(home),
             Dialect::Postgres.quote(&self.shared_schema)
         );
@@ -213,6 +210,20 @@ impl Migrate for Postgres {
 
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
+    }
+
+    fn batch_insert(&self, insert: &sea_orm::sea_query::InsertStatement) -> Option<String> {
+        Some(insert.to_string(sea_orm::sea_query::PostgresQueryBuilder))
+    }
+
+    /// SQLSTATE classes 22 (data), 23 (integrity constraint), 42 (syntax or
+    /// access rule), 2B (dependent objects) and P0 (raised by PL/pgSQL).
+    fn is_statement_error(&self, err: &DbErr) -> bool {
+        migrate::code(err).is_some_and(|code| {
+            ["22", "23", "42", "2B", "P0"]
+                .iter()
+                .any(|class| code.starts_with(class))
+        })
     }
 
     /// SQLSTATE 42P01, `undefined_table`.

@@ -5,7 +5,9 @@ use sea_orm_migration::MigratorTrait;
 
 use super::{
     Migrations, Verb,
-    run::{applied, failed, transactional},
+    batch::Batching,
+    run::{failed, transactional},
+    up,
 };
 use crate::{
     backend::Session,
@@ -14,6 +16,13 @@ use crate::{
     events::{Operation, TenantEvent},
     tenant_id::TenantId,
 };
+
+/// The type of "no seed" (never called).
+pub(crate) type NoSeed = for<'c> fn(
+    &'c TenantTransaction,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = std::result::Result<(), DbErr>> + Send + 'c>,
+>;
 
 impl<M: MigratorTrait> Migrations<M> {
     /// Creates tenant `name` and migrates it, as one unit: on PostgreSQL the
@@ -45,7 +54,7 @@ impl<M: MigratorTrait> Migrations<M> {
     /// # }
     /// ```
     pub async fn create_and_migrate(&self, name: &str) -> Result<Vec<String>> {
-        self.create_and_migrate_id(&self.tenancy.tenant_id(name)?, async |_| Ok(()))
+        self.create_and_migrate_id(&self.tenancy.tenant_id(name)?, None::<NoSeed>)
             .await
     }
 
@@ -83,7 +92,7 @@ impl<M: MigratorTrait> Migrations<M> {
     where
         F: for<'c> AsyncFnOnce(&'c TenantTransaction) -> std::result::Result<(), DbErr> + Send,
     {
-        self.create_and_migrate_id(&self.tenancy.tenant_id(name)?, seed)
+        self.create_and_migrate_id(&self.tenancy.tenant_id(name)?, Some(seed))
             .await
     }
 
@@ -91,7 +100,7 @@ impl<M: MigratorTrait> Migrations<M> {
     pub(crate) async fn create_and_migrate_id<F>(
         &self,
         id: &TenantId,
-        seed: F,
+        seed: Option<F>,
     ) -> Result<Vec<String>>
     where
         F: for<'c> AsyncFnOnce(&'c TenantTransaction) -> std::result::Result<(), DbErr> + Send,
@@ -116,9 +125,11 @@ impl<M: MigratorTrait> Migrations<M> {
         let mut versions = Vec::new();
         t.create_prepared(id, async || {
             versions = self.run_id(id, Verb::Up(None)).await.map_err(|(e, _)| e)?;
-            let seeding = conn.begin().await?;
-            seed(&seeding).await.map_err(|e| failed(id, Error::Db(e)))?;
-            seeding.commit().await?;
+            if let Some(seed) = seed {
+                let seeding = conn.begin().await?;
+                seed(&seeding).await.map_err(|e| failed(id, Error::Db(e)))?;
+                seeding.commit().await?;
+            }
             Ok(())
         })
         .await?;
@@ -131,36 +142,48 @@ impl<M: MigratorTrait> Migrations<M> {
         &self,
         id: &TenantId,
         conn: &TenantConnection,
-        seed: F,
+        seed: Option<F>,
     ) -> Result<Vec<String>>
     where
         F: for<'c> AsyncFnOnce(&'c TenantTransaction) -> std::result::Result<(), DbErr> + Send,
     {
         let t = &self.tenancy;
-        let txn = t.inner().begin().await?;
-        t.create_in(&txn, id).await?;
         let home = t.home(id)?;
-        let result = async {
-            t.backend().bind(&txn, &home).await?;
-            M::up(&txn, None).await?;
-            let versions = applied::<M, _>(&txn).await?;
-            let seeding = conn.wrap(txn.begin().await?);
-            seed(&seeding).await?;
-            seeding.commit().await?;
-            Ok::<_, Error>(versions)
-        }
-        .await;
-        match result {
-            Ok(versions) => {
-                txn.commit().await?;
-                Ok(versions)
-            }
-            Err(e) => {
-                if let Err(rollback) = txn.rollback().await {
-                    tracing::warn!(tenant = %id, error = %rollback, "rollback of a failed create failed");
+        let mut seed = seed;
+        let mut attempt = async |batching: &Batching<'_>| -> Result<Vec<String>> {
+            let txn = t.inner().begin().await?;
+            t.create_in(&txn, id).await?;
+            let result = async {
+                t.backend().bind(&txn, &home).await?;
+                let (_, versions) =
+                    up::up::<M, _>(&txn, None, up::Scope::FreshHome, batching).await?;
+                if let Some(seed) = seed.take() {
+                    let seeding = conn.wrap(txn.begin().await?);
+                    seed(&seeding).await?;
+                    seeding.commit().await?;
                 }
-                Err(failed(id, e))
+                Ok::<_, Error>(versions)
             }
+            .await;
+            match result {
+                Ok(versions) => {
+                    txn.commit().await?;
+                    Ok(versions)
+                }
+                Err(e) => {
+                    if let Err(rollback) = txn.rollback().await {
+                        tracing::warn!(tenant = %id, error = %rollback, "rollback of a failed create failed");
+                    }
+                    Err(failed(id, e))
+                }
+            }
+        };
+        // Batched first; a failed batch (nothing of it kept) is run again
+        // one statement at a time, which names the statement that failed.
+        let batching = Batching::on(t.backend());
+        match attempt(&batching).await {
+            Err(_) if batching.failed() => attempt(&Batching::off()).await,
+            done => done,
         }
     }
 }

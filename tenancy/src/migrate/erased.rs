@@ -51,7 +51,7 @@ impl<M: MigratorTrait + 'static> TenantMigrator for ErasedMigrator<M> {
     ) -> BoxFuture<'a, Result<Vec<String>>> {
         Box::pin(async move {
             t.migrations::<M>()
-                .create_and_migrate_id(id, async |_| Ok(()))
+                .create_and_migrate_id(id, None::<super::create::NoSeed>)
                 .await
         })
     }

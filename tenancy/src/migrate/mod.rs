@@ -3,12 +3,14 @@
 //! `backend::migrate`), a list or all of them (`many.rs`), read back
 //! (`status.rs`), and run as part of creating a tenant (`create.rs`).
 
+mod batch;
 mod create;
 mod erased;
 mod many;
 mod report;
 mod run;
 mod status;
+mod up;
 
 use std::marker::PhantomData;
 

@@ -16,7 +16,7 @@
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, TransactionTrait};
 use sea_orm_migration::{IntoSchemaManagerConnection, MigratorTrait};
 
-use super::{Migrations, Verb};
+use super::{Migrations, Verb, batch::Batching, up};
 use crate::{
     backend::Session,
     error::{Error, Result},
@@ -30,26 +30,38 @@ pub(super) type Failure = (Error, Option<String>);
 /// Versions applied in a tenant, read from its migration table through
 /// `conn` (which the session has bound to the tenant).
 pub(super) async fn applied<M: MigratorTrait, C: ConnectionTrait>(conn: &C) -> Result<Vec<String>> {
-    M::install(conn).await?;
-    Ok(M::get_applied_migrations(conn)
-        .await?
-        .iter()
-        .map(|m| m.name().to_owned())
-        .collect())
+    Ok(up::applied::<M, C>(conn).await?)
 }
 
-async fn apply<M: MigratorTrait, C>(conn: &C, verb: Verb) -> std::result::Result<(), DbErr>
+/// Runs `verb` on `conn`; the versions whose state it changed. `Up` goes
+/// through [`up::up`] (the versions it applied are known, nothing is read
+/// again); the other verbs through sea-orm-migration, the table read before
+/// and after.
+async fn apply<M: MigratorTrait, C>(
+    conn: &C,
+    verb: Verb,
+    scope: up::Scope,
+    batching: &Batching<'_>,
+) -> std::result::Result<Vec<String>, DbErr>
 where
-    C: ConnectionTrait,
+    C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>,
     for<'c> &'c C: IntoSchemaManagerConnection<'c>,
 {
-    match verb {
-        Verb::Up(steps) => M::up(conn, steps).await,
-        Verb::Down(steps) => M::down(conn, steps).await,
-        Verb::Fresh => M::fresh(conn).await,
-        Verb::Refresh => M::refresh(conn).await,
-        Verb::Reset => M::reset(conn).await,
+    if let Verb::Up(steps) = verb {
+        return up::up::<M, C>(conn, steps, scope, batching)
+            .await
+            .map(|(_, done)| done);
     }
+    let before = up::applied::<M, C>(conn).await?;
+    match verb {
+        Verb::Down(steps) => M::down(conn, steps).await?,
+        Verb::Fresh => M::fresh(conn).await?,
+        Verb::Refresh => M::refresh(conn).await?,
+        Verb::Reset => M::reset(conn).await?,
+        Verb::Up(_) => {}
+    }
+    let after = up::applied::<M, C>(conn).await?;
+    Ok(changed(&before, &after))
 }
 
 /// The versions in `after` not in `before`, and the other way round.
@@ -150,11 +162,21 @@ impl<M: MigratorTrait> Migrations<M> {
         let home = t.home(id).map_err(|e| (e, None))?;
         match backend.session(transactional::<M>()) {
             Session::Shared => {
-                let txn = db.begin().await.map_err(|e| (Error::Db(e), None))?;
-                if let Err(e) = backend.bind(&txn, &home).await {
-                    return Err((e, None));
+                let attempt = async |batching: &Batching<'_>| {
+                    let txn = db.begin().await.map_err(|e| (Error::Db(e), None))?;
+                    if let Err(e) = backend.bind(&txn, &home).await {
+                        return Err((e, None));
+                    }
+                    self.in_transaction(id, txn, verb, batching).await
+                };
+                // Batched first; a failed batch (rolled back) is run again
+                // one statement at a time, which names the statement that
+                // failed.
+                let batching = Batching::on(backend);
+                match attempt(&batching).await {
+                    Err(_) if batching.failed() => attempt(&Batching::off()).await,
+                    done => done,
                 }
-                self.in_transaction(id, txn, verb).await
             }
             Session::DedicatedTransaction => {
                 let conn = backend
@@ -162,7 +184,7 @@ impl<M: MigratorTrait> Migrations<M> {
                     .await
                     .map_err(|e| (e, None))?;
                 let result = match backend.begin(&conn).await {
-                    Ok(txn) => self.in_transaction(id, txn, verb).await,
+                    Ok(txn) => self.in_transaction(id, txn, verb, &Batching::off()).await,
                     Err(e) => Err((e, None)),
                 };
                 close(&conn).await;
@@ -175,12 +197,15 @@ impl<M: MigratorTrait> Migrations<M> {
                     .map_err(|e| (e, None))?;
                 let result = async {
                     backend.lock(&conn, &home).await.map_err(|e| (e, None))?;
-                    let before = applied::<M, _>(&conn).await.map_err(|e| (e, None))?;
-                    let outcome = apply::<M, _>(&conn, verb).await;
-                    let after = applied::<M, _>(&conn).await.map_err(|e| (e, None))?;
-                    outcome
-                        .map(|()| changed(&before, &after))
-                        .map_err(|e| (Error::Db(e), after.last().cloned()))
+                    match apply::<M, _>(&conn, verb, up::Scope::Connection, &Batching::off()).await
+                    {
+                        Ok(changed) => Ok(changed),
+                        Err(e) => {
+                            // Each version was recorded as it was applied.
+                            let after = applied::<M, _>(&conn).await.ok();
+                            Err((Error::Db(e), after.and_then(|a| a.last().cloned())))
+                        }
+                    }
                 }
                 .await;
                 close(&conn).await;
@@ -196,13 +221,12 @@ impl<M: MigratorTrait> Migrations<M> {
         id: &TenantId,
         txn: DatabaseTransaction,
         verb: Verb,
+        batching: &Batching<'_>,
     ) -> std::result::Result<Vec<String>, Failure> {
         let result = async {
-            let before = applied::<M, _>(&txn).await?;
-            apply::<M, _>(&txn, verb).await?;
-            let after = applied::<M, _>(&txn).await?;
+            let changed = apply::<M, _>(&txn, verb, up::Scope::Transaction, batching).await?;
             self.tenancy.backend().check(&txn).await?;
-            Ok::<_, Error>(changed(&before, &after))
+            Ok::<_, Error>(changed)
         }
         .await;
         match result {
@@ -214,7 +238,13 @@ impl<M: MigratorTrait> Migrations<M> {
                 if let Err(rollback) = txn.rollback().await {
                     tracing::warn!(tenant = %id, error = %rollback, "rollback of a failed migration failed");
                 }
-                Err((e, self.last_applied(id).await))
+                // A failed batch is retried by the caller: no report yet.
+                let last = if batching.failed() {
+                    None
+                } else {
+                    self.last_applied(id).await
+                };
+                Err((e, last))
             }
         }
     }
