@@ -125,6 +125,48 @@ impl MigrationTrait for Duplicate {
     }
 }
 
+/// Handles a failed read itself and goes on: recorded on the mock it would
+/// take the wrong branch (skip the column), so it must never be batched.
+struct Swallows;
+
+impl MigrationName for Swallows {
+    fn name(&self) -> &str {
+        "m5_swallows"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Swallows {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // A read without bound values whose failure the migration takes
+        // for "nothing to do".
+        let conn = m.get_connection();
+        let probe = Statement::from_string(conn.get_database_backend(), "SELECT 1");
+        if conn.query_one_raw(probe).await.is_err() {
+            return Ok(());
+        }
+        m.alter_table(
+            Table::alter()
+                .table("notes")
+                .add_column(ColumnDef::new("extra").integer().null())
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Ok(())
+    }
+}
+
+struct Swallowing;
+
+impl MigratorTrait for Swallowing {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(Notes), Box::new(Swallows)]
+    }
+}
+
 /// Only literal DDL and rows: the batched case.
 struct Literal;
 
@@ -243,6 +285,16 @@ async fn batches(kind: Kind) {
         mixed.run("lit_b", Verb::Up(None)).await.expect("up"),
         ["m2_labels", "m3_bound"]
     );
+
+    // A migration that swallows its failed read runs on the real database.
+    t.migrations::<Swallowing>()
+        .create_and_migrate("swallow")
+        .await
+        .expect("create");
+    let conn = t.tenant("swallow").expect("valid");
+    conn.execute_unprepared("UPDATE notes SET extra = 7")
+        .await
+        .expect("the column was added");
 
     // A failing statement: nothing of the run stays (PostgreSQL and
     // SQLite: one transaction; MySQL: the migrations before it stay,
