@@ -117,6 +117,8 @@ pub(crate) fn rewrite<'s>(
 }
 
 #[cfg(test)]
+mod review_tests;
+#[cfg(test)]
 mod strict_tests;
 #[cfg(test)]
 mod tests;
