@@ -236,6 +236,20 @@ impl Server {
         )
     }
 
+    /// Adds an item titled `title` to `tenant` through the API (201); its JSON.
+    async fn add_item(&self, tenant: &str, title: &str) -> Value {
+        let (status, body) = self
+            .json(
+                Method::POST,
+                "/api/items",
+                &[("x-tenant", tenant)],
+                json!({ "title": title }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
     /// Creates tenant `name` through the API.
     async fn create_tenant(&self, name: &str) {
         let (status, body) = self
@@ -977,15 +991,7 @@ async fn pagination(s: Server) {
     let a = s.name("a");
     s.create_tenant(&a).await;
     for n in 0..5 {
-        let (status, _) = s
-            .json(
-                Method::POST,
-                "/api/items",
-                &[("x-tenant", &a)],
-                json!({ "title": format!("item {n}") }),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED);
+        s.add_item(&a, &format!("item {n}")).await;
     }
     let mut seen = Vec::new();
     let mut path = "/api/items?limit=2".to_owned();
@@ -1284,14 +1290,7 @@ async fn forms(s: Server) {
         .expect("post");
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     s.create_tenant(&b).await;
-    let (_, body) = s
-        .json(
-            Method::POST,
-            "/api/items",
-            &[("x-tenant", &b)],
-            json!({ "title": "b's" }),
-        )
-        .await;
+    let body = s.add_item(&b, "b's").await;
     let b_item = body["id"].clone();
     let cross = post(
         &format!("/tenant/{a}/ui/items/{b_item}/delete"),
@@ -1332,15 +1331,7 @@ async fn dropped_and_recreated_elsewhere(s: Server) {
     let a = s.name("a");
     s.create_tenant(&a).await;
     for i in 0..3 {
-        let (status, _) = s
-            .json(
-                Method::POST,
-                "/api/items",
-                &[("x-tenant", &a)],
-                json!({ "title": format!("old {i}") }),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED);
+        s.add_item(&a, &format!("old {i}")).await;
     }
     let replica = {
         let _lifecycle = locks(s.kind).lifecycle.lock().await;
