@@ -118,6 +118,16 @@ impl TenancyBuilder {
         self.table(table, scope)
     }
 
+    /// PostgreSQL: lay tenants out for a Citus cluster (`true`: refuse to
+    /// build without the `citus` extension; `false`: plain schemas even
+    /// where it is installed). By default, whenever the database has the
+    /// extension. A Citus worker is refused either way: connect to the
+    /// coordinator. See [`crate::citus`].
+    pub fn citus(mut self, citus: bool) -> Self {
+        self.options.citus = Some(citus);
+        self
+    }
+
     /// SQLite: the directory of tenant files (default: `tenants/` beside
     /// the shared file).
     pub fn sqlite_dir(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -222,6 +232,7 @@ impl TenancyBuilder {
         if self.install {
             store.install().await?;
         }
+        backend.prepare_shared(&self.db).await?;
         check_shared_home(&self.db, &*backend, &registry).await;
         Ok(Tenancy::from_state(State {
             db: self.db,

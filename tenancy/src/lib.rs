@@ -75,6 +75,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Vocabulary: plain types and names, no I/O.
+mod cluster;
 mod dialect;
 mod error;
 mod events;
@@ -92,6 +93,7 @@ mod store;
 // The hub: `Tenancy`'s state and the connections it hands out.
 mod tenancy;
 // Capabilities: `impl Tenancy` blocks over the hub.
+pub mod citus;
 mod context;
 mod domains;
 mod health;

@@ -189,6 +189,11 @@ impl Tenancy {
         self.state.registry.tenant_tables()
     }
 
+    /// The shared tables this tenancy knows, sorted.
+    pub(crate) fn shared_tables(&self) -> Vec<&str> {
+        self.state.registry.tables(crate::registry::Scope::Shared)
+    }
+
     /// The shared home: schema (PostgreSQL), database (MySQL) or the name the
     /// shared file is attached under (SQLite).
     pub fn shared_home(&self) -> &str {

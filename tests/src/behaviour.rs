@@ -196,7 +196,7 @@ behaviours! {
             format!("SELECT {}.title FROM posts ORDER BY {}.id", ident("posts"), ident("posts")),
         ];
         let shared_home = match kind {
-            Kind::Postgres => "public".to_owned(),
+            Kind::Postgres | Kind::Citus => "public".to_owned(),
             Kind::MySql => kind.url().rsplit('/').next().unwrap_or_default().to_owned(),
             Kind::Sqlite => "shared".to_owned(),
         };
@@ -351,7 +351,7 @@ behaviours! {
         let name = fx.name();
         let home = fx.tenancy.home_of(&name).expect("valid");
         match fx.kind {
-            Kind::Postgres => fx.tenancy.inner().execute_unprepared(&format!("CREATE SCHEMA \"{home}\"")).await.map(drop),
+            Kind::Postgres | Kind::Citus => fx.tenancy.inner().execute_unprepared(&format!("CREATE SCHEMA \"{home}\"")).await.map(drop),
             Kind::MySql => fx.tenancy.inner().execute_unprepared(&format!("CREATE DATABASE `{home}`")).await.map(drop),
             Kind::Sqlite => {
                 let file = fx.dir().expect("sqlite dir").join("tenants").join(format!("{home}.db"));

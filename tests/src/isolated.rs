@@ -68,7 +68,7 @@ impl Isolated {
         };
         let prefix = format!("{shared}_");
         let mut builder = Tenancy::builder(db).home_prefix(&prefix);
-        if kind == Kind::Postgres {
+        if kind.flavour() == Kind::Postgres {
             builder = builder.shared_schema(shared.clone());
         }
         let tenancy = configure(builder).build().await.expect("tenancy builds");

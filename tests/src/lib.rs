@@ -6,9 +6,12 @@
 //! |---|---|
 //! | `TENANCY_PG_URL` | `postgres://postgres@127.0.0.1:5432/tenancy_test` |
 //! | `TENANCY_MYSQL_URL` | `mysql://root@127.0.0.1:3306/tenancy_test` |
-//! | `TENANCY_REQUIRE` | unset; `postgres,mysql` makes an unreachable server fail the run |
+//! | `TENANCY_CITUS_URL` | `postgres://postgres@127.0.0.1:5433/tenancy_test` with `citus.enable_schema_based_sharding` off |
+//! | `TENANCY_REQUIRE` | unset; `postgres,mysql,citus` makes an unreachable server fail the run |
 //!
-//! The databases named in the URLs are created when missing.
+//! The databases named in the URLs are created when missing, except on
+//! Citus, where a database needs the extension on every node: make it with
+//! `../shared/citus/cluster.sh mkdb tenancy_test`.
 
 pub mod behaviour;
 pub mod corpus;
@@ -45,14 +48,27 @@ pub enum Kind {
     MySql,
     /// SQLite: file per tenant.
     Sqlite,
+    /// A Citus coordinator: PostgreSQL whose tenant schemas are spread over
+    /// workers.
+    Citus,
 }
 
 impl Kind {
+    /// The dialect the backend speaks: Citus is PostgreSQL.
+    pub fn flavour(self) -> Kind {
+        if self == Kind::Citus {
+            Kind::Postgres
+        } else {
+            self
+        }
+    }
+
     fn env(self) -> &'static str {
         match self {
             Kind::Postgres => "TENANCY_PG_URL",
             Kind::MySql => "TENANCY_MYSQL_URL",
             Kind::Sqlite => "",
+            Kind::Citus => "TENANCY_CITUS_URL",
         }
     }
 
@@ -61,6 +77,12 @@ impl Kind {
             Kind::Postgres => "postgres://postgres@127.0.0.1:5432/tenancy_test",
             Kind::MySql => "mysql://root@127.0.0.1:3306/tenancy_test",
             Kind::Sqlite => "",
+            // Each test's tenants are distributed by the library, not by
+            // the cluster's setting.
+            Kind::Citus => {
+                "postgres://postgres@127.0.0.1:5433/tenancy_test\
+                 ?options=-c%20citus.enable_schema_based_sharding%3Doff"
+            }
         }
     }
 
@@ -69,6 +91,7 @@ impl Kind {
             Kind::Postgres => "postgres",
             Kind::MySql => "mysql",
             Kind::Sqlite => "sqlite",
+            Kind::Citus => "citus",
         }
     }
 
@@ -87,7 +110,7 @@ impl Kind {
     /// A positional placeholder.
     pub fn param(self, n: usize) -> String {
         match self {
-            Kind::Postgres => format!("${n}"),
+            Kind::Postgres | Kind::Citus => format!("${n}"),
             _ => "?".to_owned(),
         }
     }
@@ -95,7 +118,7 @@ impl Kind {
     /// The SeaORM backend.
     pub fn backend(self) -> DbBackend {
         match self {
-            Kind::Postgres => DbBackend::Postgres,
+            Kind::Postgres | Kind::Citus => DbBackend::Postgres,
             Kind::MySql => DbBackend::MySql,
             Kind::Sqlite => DbBackend::Sqlite,
         }
@@ -121,6 +144,12 @@ pub fn unique(prefix: &str) -> String {
 /// # Errors
 /// The connection error, as text.
 pub async fn connect_server(kind: Kind, url: &str) -> Result<DatabaseConnection, String> {
+    if kind == Kind::Citus {
+        // Not created here: it needs the extension on every node.
+        return Database::connect(url).await.map_err(|e| {
+            format!("{e} (make the database with ../shared/citus/cluster.sh mkdb NAME)")
+        });
+    }
     let (server, db_name) = url
         .rsplit_once('/')
         .ok_or_else(|| format!("no database in {url}"))?;
@@ -186,6 +215,7 @@ impl std::fmt::Debug for Fixture {
 pub async fn install_shared(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
     let backend = db.get_database_backend();
     let txn = db.begin().await?;
+    let plans = sea_orm::EntityName::table_name(&plan::Entity).to_owned();
     if backend == DbBackend::Postgres {
         txn.execute_unprepared("SELECT pg_advisory_xact_lock(4242)")
             .await?;
@@ -207,6 +237,10 @@ pub async fn install_shared(db: &DatabaseConnection) -> Result<(), sea_orm::DbEr
         .if_not_exists()
         .to_owned();
     txn.execute(&create).await?;
+    // On Citus, tenant tables join it on their worker; elsewhere a no-op.
+    tenancy::citus::reference_table(&txn, &plans)
+        .await
+        .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
     txn.commit().await
 }
 
@@ -354,7 +388,9 @@ impl Fixture {
             // Drop homes a failed or partial test left without a registry row.
             if let Ok(home) = self.tenancy.home_of(&name) {
                 let sql = match self.kind {
-                    Kind::Postgres => format!("DROP SCHEMA IF EXISTS \"{home}\" CASCADE"),
+                    Kind::Postgres | Kind::Citus => {
+                        format!("DROP SCHEMA IF EXISTS \"{home}\" CASCADE")
+                    }
                     Kind::MySql => format!("DROP DATABASE IF EXISTS `{home}`"),
                     Kind::Sqlite => continue,
                 };

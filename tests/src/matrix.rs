@@ -115,7 +115,7 @@ pub async fn run(kind: Kind, op: Op) {
 pub fn check_oracle(cx: &Ctx) {
     let kind = cx.fx.kind;
     let shared_home = match kind {
-        Kind::Postgres => "public".to_owned(),
+        Kind::Postgres | Kind::Citus => "public".to_owned(),
         Kind::MySql => {
             let url = kind.url();
             let db = url.rsplit('/').next().unwrap_or_default();

@@ -23,7 +23,7 @@ pub async fn run(kind: Kind, test: MigrationTest) {
         let _one_at_a_time = SHARED.lock().await;
         let db = fx.tenancy.inner();
         let txn = db.begin().await.expect("begin");
-        if kind == Kind::Postgres {
+        if kind.flavour() == Kind::Postgres {
             txn.execute_unprepared("SELECT pg_advisory_xact_lock(4243)")
                 .await
                 .expect("lock");
@@ -48,7 +48,7 @@ async fn sql(fx: &Fixture, tenant: &str, template: &str) -> Result<u64, sea_orm:
     let home = fx.tenancy.home_of(tenant).expect("valid");
     let conn = fx.tenancy.tenant(tenant).expect("valid");
     let prefix = match fx.kind {
-        Kind::Postgres => format!("\"{home}\"."),
+        Kind::Postgres | Kind::Citus => format!("\"{home}\"."),
         Kind::MySql => format!("`{home}`."),
         Kind::Sqlite => String::new(),
     };
@@ -61,7 +61,7 @@ async fn count(fx: &Fixture, tenant: &str, table: &str) -> i64 {
     let home = fx.tenancy.home_of(tenant).expect("valid");
     let conn = fx.tenancy.tenant(tenant).expect("valid");
     let table = match fx.kind {
-        Kind::Postgres => format!("\"{home}\".{table}"),
+        Kind::Postgres | Kind::Citus => format!("\"{home}\".{table}"),
         Kind::MySql => format!("`{home}`.{table}"),
         Kind::Sqlite => table.to_owned(),
     };
@@ -214,7 +214,7 @@ impl MigratorTrait for EntityMigrator {
 /// The tables of the shared home, to prove tenant runs leave it alone.
 async fn shared_tables(fx: &Fixture) -> Vec<String> {
     let sql = match fx.kind {
-        Kind::Postgres => {
+        Kind::Postgres | Kind::Citus => {
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
         }
         Kind::MySql => {

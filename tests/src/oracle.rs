@@ -57,7 +57,7 @@ fn quote(kind: Kind, home: &str) -> String {
 
 fn dialect(kind: Kind) -> Box<dyn Dialect> {
     match kind {
-        Kind::Postgres => Box::new(PostgreSqlDialect {}),
+        Kind::Postgres | Kind::Citus => Box::new(PostgreSqlDialect {}),
         Kind::MySql => Box::new(MySqlDialect {}),
         Kind::Sqlite => Box::new(SQLiteDialect {}),
     }

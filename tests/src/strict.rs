@@ -59,7 +59,7 @@ fn refused(result: Result<impl std::fmt::Debug, DbErr>) {
 async fn exists_in(fx: &Fixture, tenant: Option<&TenantConnection>, name: &str) -> bool {
     let db = fx.tenancy.inner();
     let n = match fx.kind {
-        Kind::Postgres => {
+        Kind::Postgres | Kind::Citus => {
             let home = tenant.map_or_else(
                 || fx.tenancy.shared_home().to_owned(),
                 |c| c.home().to_owned(),
@@ -163,7 +163,7 @@ cases! {
         // A's rows, read through A's home by name.
         let home = |c: &TenantConnection| match fx.kind {
             Kind::Sqlite => "main".to_owned(),
-            Kind::Postgres => format!("\"{}\"", c.home()),
+            Kind::Postgres | Kind::Citus => format!("\"{}\"", c.home()),
             Kind::MySql => format!("`{}`", c.home()),
         };
         let pool_of_a = a.unrouted_pool().await.expect("pool");
@@ -224,7 +224,7 @@ cases! {
                 let (posts, comments, _) = snapshot(&a).await;
                 assert!(posts.iter().all(|p| p.title == "x") && comments.is_empty());
             }
-            Kind::Postgres => {
+            Kind::Postgres | Kind::Citus => {
                 a.execute_unprepared("WITH x AS (SELECT 1) DELETE FROM comments USING posts WHERE comments.post_id = posts.id AND posts.title = 'a-1'").await.expect("with delete using");
                 assert_eq!(snapshot(&a).await.1.len(), 2);
                 a.execute_unprepared("ANALYZE posts").await.expect("analyze");
@@ -261,7 +261,7 @@ cases! {
         let (a, b) = (fx.seeded("a", 2).await, fx.seeded("b", 3).await);
         let before_b = snapshot(&b).await;
         match fx.kind {
-            Kind::Postgres => {
+            Kind::Postgres | Kind::Citus => {
                 a.execute_unprepared("WITH x AS (SELECT 1) MERGE INTO posts p USING (SELECT DISTINCT post_id FROM comments) c ON p.id = c.post_id WHEN MATCHED THEN UPDATE SET title = 'merged'").await.expect("with merge");
                 assert!(snapshot(&a).await.0.iter().all(|p| p.title == "merged"));
             }
@@ -310,7 +310,7 @@ cases! {
         let trg = unique("trg");
         let triggers_in = async |home: Option<&TenantConnection>| -> i64 {
             match fx.kind {
-                Kind::Postgres => {
+                Kind::Postgres | Kind::Citus => {
                     let home = home.map_or_else(|| fx.tenancy.shared_home().to_owned(), |c| c.home().to_owned());
                     count(db, fx.kind, &format!("SELECT count(*) FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE t.tgname = '{trg}' AND n.nspname = '{home}'")).await
                 }
@@ -335,6 +335,17 @@ cases! {
                 db.execute_unprepared(&format!("CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.title := 'by trigger'; RETURN NEW; END $$")).await.expect("function");
                 a.execute_unprepared(&format!("CREATE TRIGGER {trg} BEFORE INSERT ON posts FOR EACH ROW EXECUTE FUNCTION public.{function}()")).await.expect("tenant trigger");
             }
+            Kind::Citus => {
+                // Citus refuses triggers on distributed tables unless told
+                // to run them on the shards (`Lint::Trigger`).
+                db.execute_unprepared(&format!("CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.title := 'by trigger'; RETURN NEW; END $$")).await.expect("function");
+                let refused = a.execute_unprepared(&format!("CREATE TRIGGER {trg} BEFORE INSERT ON posts FOR EACH ROW EXECUTE FUNCTION public.{function}()")).await;
+                assert!(refused.is_err_and(|e| e.to_string().contains("triggers are not supported")));
+                let txn = sea_orm::TransactionTrait::begin(&a).await.expect("begin");
+                txn.execute_unprepared("SET LOCAL citus.enable_unsafe_triggers TO on").await.expect("set");
+                txn.execute_unprepared(&format!("CREATE TRIGGER {trg} BEFORE INSERT ON posts FOR EACH ROW EXECUTE FUNCTION public.{function}()")).await.expect("tenant trigger");
+                txn.commit().await.expect("commit");
+            }
             Kind::MySql => {
                 db.execute_unprepared(&format!("CREATE TRIGGER {trg} BEFORE INSERT ON plans FOR EACH ROW SET NEW.name = NEW.name")).await.expect("shared trigger");
                 a.execute_unprepared(&format!("CREATE TRIGGER {trg} BEFORE INSERT ON posts FOR EACH ROW SET NEW.title = 'by trigger'")).await.expect("tenant trigger");
@@ -357,13 +368,20 @@ cases! {
         assert!(snapshot(&a).await.0.iter().any(|p| p.title == "by trigger"), "it fires in the tenant");
         assert!(snapshot(&b).await.0.iter().all(|p| p.title != "by trigger"), "and nowhere else");
         let drop = match fx.kind {
-            Kind::Postgres => format!("DROP TRIGGER {trg} ON posts"),
+            Kind::Postgres | Kind::Citus => format!("DROP TRIGGER {trg} ON posts"),
             _ => format!("DROP TRIGGER {trg}"),
         };
-        a.execute_unprepared(&drop).await.expect("drop trigger");
+        if fx.kind == Kind::Citus {
+            let txn = sea_orm::TransactionTrait::begin(&a).await.expect("begin");
+            txn.execute_unprepared("SET LOCAL citus.enable_unsafe_triggers TO on").await.expect("set");
+            txn.execute_unprepared(&drop).await.expect("drop trigger");
+            txn.commit().await.expect("commit");
+        } else {
+            a.execute_unprepared(&drop).await.expect("drop trigger");
+        }
         assert_eq!(triggers_in(Some(&a)).await, 0, "the tenant's trigger is gone");
         match fx.kind {
-            Kind::Postgres => {
+            Kind::Postgres | Kind::Citus => {
                 db.execute_unprepared(&format!("DROP FUNCTION {function}()")).await.expect("cleanup");
             }
             _ => {
@@ -375,7 +393,7 @@ cases! {
     like_views_and_sequences_land_in_the_tenant => |fx| {
         let (a, b) = (fx.seeded("a", 2).await, fx.seeded("b", 1).await);
         let made: Vec<String> = match fx.kind {
-            Kind::Postgres => {
+            Kind::Postgres | Kind::Citus => {
                 let (like, mv, seq) = (unique("like"), unique("mv"), unique("seq"));
                 a.execute_unprepared(&format!("CREATE TABLE {like} (LIKE posts INCLUDING ALL)")).await.expect("like");
                 a.execute_unprepared(&format!("CREATE MATERIALIZED VIEW {mv} AS SELECT id, title FROM posts")).await.expect("materialized view");
@@ -413,7 +431,7 @@ cases! {
         let db = fx.tenancy.inner();
         let home = fx.tenancy.shared_home().to_owned();
         let fks = match fx.kind {
-            Kind::Postgres | Kind::MySql => count(db, fx.kind, &format!("SELECT count(*) FROM information_schema.table_constraints WHERE table_schema = '{home}' AND table_name = '{table}' AND constraint_type = 'FOREIGN KEY'")).await,
+            Kind::Postgres | Kind::Citus | Kind::MySql => count(db, fx.kind, &format!("SELECT count(*) FROM information_schema.table_constraints WHERE table_schema = '{home}' AND table_name = '{table}' AND constraint_type = 'FOREIGN KEY'")).await,
             Kind::Sqlite => count(db, fx.kind, &format!("SELECT count(*) FROM pragma_foreign_key_list('{table}')")).await,
         };
         assert_eq!(fks, 1, "the foreign key to the other shared table is kept");
@@ -422,7 +440,7 @@ cases! {
     catalogs_pass_and_transactions_are_strict => |fx| {
         let a = fx.seeded("a", 1).await;
         let catalogs: &[&str] = match fx.kind {
-            Kind::Postgres => &["SELECT count(*) FROM pg_catalog.pg_class", "SELECT count(*) FROM information_schema.tables"],
+            Kind::Postgres | Kind::Citus => &["SELECT count(*) FROM pg_catalog.pg_class", "SELECT count(*) FROM information_schema.tables"],
             Kind::MySql => &["SELECT count(*) FROM information_schema.tables"],
             Kind::Sqlite => &["SELECT count(*) FROM sqlite_master"],
         };

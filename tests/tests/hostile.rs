@@ -11,7 +11,7 @@ use tenancy_tests::{Fixture, Kind, corpus};
 /// Every home on the server (schemas or databases); SQLite: tenant files.
 async fn homes(fx: &Fixture) -> Vec<String> {
     let sql = match fx.kind {
-        Kind::Postgres => "SELECT nspname FROM pg_namespace",
+        Kind::Postgres | Kind::Citus => "SELECT nspname FROM pg_namespace",
         Kind::MySql => "SELECT CAST(schema_name AS CHAR) FROM information_schema.schemata",
         Kind::Sqlite => {
             let dir = fx.dir().expect("dir").join("tenants");

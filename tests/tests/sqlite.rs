@@ -5,7 +5,7 @@ tenancy_tests::behaviour_tests!(Sqlite);
 tenancy_tests::migration_tests!(Sqlite);
 tenancy_tests::strict_tests!(Sqlite);
 
-/// The three backend binaries run the same suites: a suite added to one
+/// The backend binaries (Citus included) run the same suites: a suite added to one
 /// and forgotten in another would silently run on fewer backends.
 #[test]
 fn every_backend_runs_every_suite() {
@@ -18,6 +18,7 @@ fn every_backend_runs_every_suite() {
     let sqlite = suites(include_str!("sqlite.rs"));
     assert_eq!(sqlite, suites(include_str!("postgres.rs")));
     assert_eq!(sqlite, suites(include_str!("mysql.rs")));
+    assert_eq!(sqlite, suites(include_str!("citus.rs")));
     let exported = include_str!("../src/lib.rs")
         .matches("#[macro_export]")
         .count()

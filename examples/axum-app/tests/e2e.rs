@@ -768,7 +768,7 @@ async fn health(s: Server) {
     let tenancy = s.app.tenancy();
     let home = tenancy.home_of(&b).expect("home");
     let restore: Option<(String, String)> = match s.kind {
-        Kind::Postgres => {
+        Kind::Postgres | Kind::Citus => {
             let sql = format!("ALTER SCHEMA \"{home}\" RENAME TO \"{home}_away\"");
             tenancy
                 .inner()

@@ -60,6 +60,12 @@ impl MigrationTrait for CreatePlans {
                     .to_owned(),
             )
             .await?;
+        // Tenant tables hold foreign keys into it: on a Citus cluster it
+        // must be a reference table (a copy on every node); elsewhere this
+        // does nothing.
+        tenancy::citus::reference_table(manager.get_connection(), "billing_plans")
+            .await
+            .map_err(|e| DbErr::Migration(e.to_string()))?;
         if manager.get_database_backend() == DbBackend::Postgres {
             // Enum types are shared: SeaORM casts them unqualified.
             manager

@@ -54,6 +54,13 @@ pub(crate) trait Migrate {
         Ok(conn.begin().await?)
     }
 
+    /// Completes a tenant's home inside the transaction of a migration run
+    /// that changed it, before it commits (Citus: what its planner needs
+    /// of the types the migrations made).
+    async fn complete(&self, _txn: &DatabaseTransaction, _home: &str) -> Result<()> {
+        Ok(())
+    }
+
     /// Checks a [`Session::DedicatedTransaction`] before it commits.
     async fn check(&self, _txn: &DatabaseTransaction) -> Result<()> {
         Ok(())

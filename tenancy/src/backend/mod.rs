@@ -5,6 +5,8 @@
 //! dropping homes, the install lock, which errors are worth a retry, and
 //! (in [`migrate`]) what the migration runner needs from a dialect.
 
+#[cfg(feature = "postgres")]
+pub(crate) mod citus;
 pub(crate) mod migrate;
 #[cfg(feature = "mysql")]
 mod mysql;
@@ -19,6 +21,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 
 pub(crate) use self::migrate::Session;
 use crate::{
+    cluster::{Lint, Move, Node, Transfer},
     dialect::Dialect,
     error::{Error, Result},
     rewrite::Route,
@@ -103,11 +106,70 @@ pub(crate) trait Backend: migrate::Migrate + Send + Sync + fmt::Debug {
         Ok(())
     }
 
+    /// Readies the shared home for tenants at build (Citus: the enum casts
+    /// of [`Migrate::complete`] for the shared schema's types).
+    async fn prepare_shared(&self, _db: &DatabaseConnection) -> Result<()> {
+        Ok(())
+    }
+
+    /// The cluster operations, when tenants are spread over nodes (Citus).
+    fn cluster(&self) -> Option<&dyn Cluster> {
+        None
+    }
+
     /// Whether the database chose `err`'s statement as a deadlock or
     /// serialization victim, so running it again may succeed.
     fn is_retryable(&self, err: &DbErr) -> bool {
         migrate::code(err).is_some_and(|code| code == "40001" || code == "40P01")
     }
+}
+
+/// A cluster whose nodes hold whole tenant homes (Citus schema-based
+/// sharding): where they are, moving them.
+#[async_trait::async_trait]
+pub(crate) trait Cluster: Send + Sync {
+    /// The nodes that hold tenants.
+    async fn nodes(&self, db: &DatabaseConnection) -> Result<Vec<Node>>;
+
+    /// The node of `home` (every distributed home when `None`); a home
+    /// with no table yet has no placement.
+    async fn placements(
+        &self,
+        db: &DatabaseConnection,
+        home: Option<&str>,
+    ) -> Result<Vec<(String, Node)>>;
+
+    /// Moves `home` with all its tables to `to`.
+    async fn move_home(
+        &self,
+        db: &DatabaseConnection,
+        home: &str,
+        to: &Node,
+        transfer: Transfer,
+    ) -> Result<()>;
+
+    /// Spreads homes evenly over the nodes; the moves made.
+    async fn rebalance(&self, db: &DatabaseConnection, transfer: Transfer) -> Result<Vec<Move>>;
+
+    /// What the cluster would refuse or get wrong; `shared` are the
+    /// registered shared tables.
+    async fn lint(&self, db: &DatabaseConnection, shared: &[&str]) -> Result<Vec<Lint>>;
+}
+
+/// How many times a whole transaction chosen as a deadlock or
+/// serialization victim runs again.
+pub(crate) const RETRIES: u32 = 5;
+
+/// The pause before retry `attempt` (from 1) of a victim: exponential from
+/// 10 ms, with jitter so that the victims of one deadlock do not meet
+/// again.
+pub(crate) async fn retry_pause(attempt: u32) {
+    let base = 10u64 << attempt.min(6);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::from(d.subsec_nanos()));
+    let jitter = nanos % base.max(1);
+    tokio::time::sleep(std::time::Duration::from_millis(base + jitter)).await;
 }
 
 /// `count(*)` of the one row `stmt` returns.
@@ -155,6 +217,9 @@ pub(crate) struct BackendOptions {
     pub(crate) sqlite_pools: std::num::NonZeroUsize,
     /// SQLite: connections per tenant pool.
     pub(crate) sqlite_connections: u32,
+    /// PostgreSQL: lay tenants out for Citus (`None`: when the database
+    /// has the extension).
+    pub(crate) citus: Option<bool>,
 }
 
 impl Default for BackendOptions {
@@ -164,6 +229,7 @@ impl Default for BackendOptions {
             sqlite_dir: None,
             sqlite_pools: std::num::NonZeroUsize::new(64).unwrap_or(std::num::NonZeroUsize::MIN),
             sqlite_connections: 4,
+            citus: None,
         }
     }
 }
@@ -175,7 +241,10 @@ pub(crate) async fn detect(
 ) -> Result<std::sync::Arc<dyn Backend>> {
     Ok(match Dialect::of(db.get_database_backend())? {
         #[cfg(feature = "postgres")]
-        Dialect::Postgres => std::sync::Arc::new(postgres::Postgres::new(options.shared_schema)),
+        Dialect::Postgres => std::sync::Arc::new(postgres::Postgres::new(
+            options.shared_schema,
+            citus::detect(db, options.citus).await?,
+        )),
         #[cfg(feature = "mysql")]
         Dialect::MySql => std::sync::Arc::new(mysql::MySql::detect(db).await?),
         #[cfg(feature = "sqlite")]

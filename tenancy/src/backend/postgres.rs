@@ -5,7 +5,7 @@ use sea_orm::{
 };
 
 use super::{
-    Backend,
+    Backend, Cluster, citus,
     migrate::{self, Migrate, Session},
 };
 use crate::{
@@ -28,12 +28,15 @@ const CATALOGS: Catalogs = Catalogs {
 #[derive(Debug)]
 pub(crate) struct Postgres {
     shared_schema: String,
+    /// Tenant schemas are distributed over a Citus cluster.
+    citus: bool,
 }
 
 impl Postgres {
-    pub(crate) fn new(shared_schema: Option<String>) -> Self {
+    pub(crate) fn new(shared_schema: Option<String>, citus: bool) -> Self {
         Postgres {
             shared_schema: shared_schema.unwrap_or_else(|| "public".to_owned()),
+            citus,
         }
     }
 }
@@ -56,8 +59,15 @@ impl Backend for Postgres {
         true
     }
 
+    /// On Citus the schema is distributed in the same transaction (one
+    /// message: both statements).
     fn create_home_sql(&self, home: &str) -> Option<String> {
-        Some(format!("CREATE SCHEMA {}", Dialect::Postgres.quote(home)))
+        let create = format!("CREATE SCHEMA {}", Dialect::Postgres.quote(home));
+        Some(if self.citus {
+            format!("{create}; {}", citus::distribute_sql(home))
+        } else {
+            create
+        })
     }
 
     /// Locks every table of the schema at once (tables before the
@@ -166,6 +176,18 @@ impl Backend for Postgres {
             .await?;
         Ok(())
     }
+
+    async fn prepare_shared(&self, db: &DatabaseConnection) -> Result<()> {
+        if self.citus {
+            db.execute_unprepared(&citus::enum_casts_sql(&[&self.shared_schema]))
+                .await?;
+        }
+        Ok(())
+    }
+
+    fn cluster(&self) -> Option<&dyn Cluster> {
+        self.citus.then_some(self as &dyn Cluster)
+    }
 }
 
 /// The key of a tenant's migration lock.
@@ -210,6 +232,16 @@ impl Migrate for Postgres {
 
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
+    }
+
+    /// Citus: the enum casts it needs ([`citus::enum_casts_sql`]) for the
+    /// types the migrations made in the tenant's schema or the shared one.
+    async fn complete(&self, txn: &DatabaseTransaction, home: &str) -> Result<()> {
+        if self.citus {
+            txn.execute_unprepared(&citus::enum_casts_sql(&[home, &self.shared_schema]))
+                .await?;
+        }
+        Ok(())
     }
 
     fn batch_insert(&self, insert: &sea_orm::sea_query::InsertStatement) -> Option<String> {

@@ -10,7 +10,7 @@ use super::{
     up,
 };
 use crate::{
-    backend::Session,
+    backend::{self, Session},
     connection::{TenantConnection, TenantTransaction},
     error::{Error, Result},
     events::{Operation, TenantEvent},
@@ -150,6 +150,8 @@ impl<M: MigratorTrait> Migrations<M> {
         let t = &self.tenancy;
         let home = t.home(id)?;
         let mut seed = seed;
+        // A seed runs once: a run that got as far as the seed is not retried.
+        let seeded = std::sync::atomic::AtomicBool::new(false);
         let mut attempt = async |batching: &Batching<'_>| -> Result<Vec<String>> {
             let txn = t.inner().begin().await?;
             t.create_in(&txn, id).await?;
@@ -157,7 +159,11 @@ impl<M: MigratorTrait> Migrations<M> {
                 t.backend().bind(&txn, &home).await?;
                 let (_, versions) =
                     up::up::<M, _>(&txn, None, up::Scope::FreshHome, batching).await?;
+                if !versions.is_empty() {
+                    t.backend().complete(&txn, &home).await?;
+                }
                 if let Some(seed) = seed.take() {
+                    seeded.store(true, std::sync::atomic::Ordering::Relaxed);
                     let seeding = conn.wrap(txn.begin().await?);
                     seed(&seeding).await?;
                     seeding.commit().await?;
@@ -180,10 +186,26 @@ impl<M: MigratorTrait> Migrations<M> {
         };
         // Batched first; a failed batch (nothing of it kept) is run again
         // one statement at a time, which names the statement that failed.
-        let batching = Batching::on(t.backend());
-        match attempt(&batching).await {
-            Err(_) if batching.failed() => attempt(&Batching::off()).await,
-            done => done,
+        // A deadlock victim (rolled back: no row, no home) runs again.
+        let backend = t.backend();
+        let mut retries = 0;
+        loop {
+            let batching = Batching::on(backend);
+            let result = match attempt(&batching).await {
+                Err(_) if batching.failed() => attempt(&Batching::off()).await,
+                done => done,
+            };
+            match result {
+                Err(Error::Migration { source, .. })
+                    if retries < backend::RETRIES
+                        && !seeded.load(std::sync::atomic::Ordering::Relaxed)
+                        && matches!(&*source, Error::Db(e) if backend.is_retryable(e)) =>
+                {
+                    retries += 1;
+                    backend::retry_pause(retries).await;
+                }
+                done => break done,
+            }
         }
     }
 }

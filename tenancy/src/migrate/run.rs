@@ -18,7 +18,7 @@ use sea_orm_migration::{IntoSchemaManagerConnection, MigratorTrait};
 
 use super::{Migrations, Verb, batch::Batching, up};
 use crate::{
-    backend::Session,
+    backend::{self, Session},
     error::{Error, Result},
     events::{Operation, TenantEvent},
     tenant_id::TenantId,
@@ -171,11 +171,24 @@ impl<M: MigratorTrait> Migrations<M> {
                 };
                 // Batched first; a failed batch (rolled back) is run again
                 // one statement at a time, which names the statement that
-                // failed.
-                let batching = Batching::on(backend);
-                match attempt(&batching).await {
-                    Err(_) if batching.failed() => attempt(&Batching::off()).await,
-                    done => done,
+                // failed. A deadlock victim (rolled back too) runs again.
+                let mut retries = 0;
+                loop {
+                    let batching = Batching::on(backend);
+                    let result = match attempt(&batching).await {
+                        Err(_) if batching.failed() => attempt(&Batching::off()).await,
+                        done => done,
+                    };
+                    match result {
+                        Err((Error::Db(e), _))
+                            if retries < backend::RETRIES && backend.is_retryable(&e) =>
+                        {
+                            retries += 1;
+                            tracing::debug!(tenant = %id, error = %e, retries, "migration chosen as a deadlock victim: running it again");
+                            backend::retry_pause(retries).await;
+                        }
+                        done => break done,
+                    }
                 }
             }
             Session::DedicatedTransaction => {
@@ -199,7 +212,17 @@ impl<M: MigratorTrait> Migrations<M> {
                     backend.lock(&conn, &home).await.map_err(|e| (e, None))?;
                     match apply::<M, _>(&conn, verb, up::Scope::Connection, &Batching::off()).await
                     {
-                        Ok(changed) => Ok(changed),
+                        Ok(changed) if changed.is_empty() => Ok(changed),
+                        Ok(changed) => {
+                            let complete = async {
+                                let txn = conn.begin().await?;
+                                backend.complete(&txn, &home).await?;
+                                txn.commit().await?;
+                                Ok::<_, Error>(())
+                            };
+                            complete.await.map_err(|e| (e, changed.last().cloned()))?;
+                            Ok(changed)
+                        }
                         Err(e) => {
                             // Each version was recorded as it was applied.
                             let after = applied::<M, _>(&conn).await.ok();
@@ -225,7 +248,11 @@ impl<M: MigratorTrait> Migrations<M> {
     ) -> std::result::Result<Vec<String>, Failure> {
         let result = async {
             let changed = apply::<M, _>(&txn, verb, up::Scope::Transaction, batching).await?;
-            self.tenancy.backend().check(&txn).await?;
+            let backend = self.tenancy.backend();
+            if !changed.is_empty() {
+                backend.complete(&txn, &self.tenancy.home(id)?).await?;
+            }
+            backend.check(&txn).await?;
             Ok::<_, Error>(changed)
         }
         .await;

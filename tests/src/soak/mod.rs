@@ -248,7 +248,7 @@ pub async fn server(kind: Kind, max_connections: u32) -> Option<DatabaseConnecti
 /// When the server is required.
 pub fn unreachable(kind: Kind, url: &str, err: &str) {
     let (var, key) = match kind {
-        Kind::Postgres => ("TENANCY_PG_URL", "postgres"),
+        Kind::Postgres | Kind::Citus => ("TENANCY_PG_URL", "postgres"),
         Kind::MySql => ("TENANCY_MYSQL_URL", "mysql"),
         Kind::Sqlite => ("", "sqlite"),
     };
