@@ -156,8 +156,17 @@ impl Tenancy {
         }
     }
 
-    /// Spreads the tenants evenly over the nodes (Citus's rebalancer); the
-    /// moves it made.
+    /// The moves [`Tenancy::rebalance`] would make now, one per tenant.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when tenants are not distributed; a database error.
+    pub async fn rebalance_plan(&self) -> Result<Vec<Move>> {
+        self.cluster()?.rebalance_plan(self.inner()).await
+    }
+
+    /// Spreads the tenants evenly over the nodes (Citus's rebalancer,
+    /// synchronous); the moves it made. Citus refuses to start while a
+    /// shard move or copy is under way: the error says so; run it again.
     ///
     /// # Errors
     /// [`Error::Config`] when tenants are not distributed; a database error.

@@ -14,6 +14,7 @@
 //! `../shared/citus/cluster.sh mkdb tenancy_test`.
 
 pub mod behaviour;
+pub mod citus;
 pub mod corpus;
 pub mod entities;
 pub mod isolated;

@@ -220,7 +220,7 @@ impl Cluster for Postgres {
         Ok(())
     }
 
-    async fn rebalance(&self, db: &DatabaseConnection, transfer: Transfer) -> Result<Vec<Move>> {
+    async fn rebalance_plan(&self, db: &DatabaseConnection) -> Result<Vec<Move>> {
         let plan = db
             .query_all_raw(Statement::from_string(
                 DbBackend::Postgres,
@@ -243,6 +243,11 @@ impl Cluster for Postgres {
                 to: node(r.try_get_by_index(3)?, r.try_get_by_index(4)?)?,
             });
         }
+        Ok(moves)
+    }
+
+    async fn rebalance(&self, db: &DatabaseConnection, transfer: Transfer) -> Result<Vec<Move>> {
+        let moves = self.rebalance_plan(db).await?;
         if !moves.is_empty() {
             db.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,

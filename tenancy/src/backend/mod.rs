@@ -148,6 +148,9 @@ pub(crate) trait Cluster: Send + Sync {
         transfer: Transfer,
     ) -> Result<()>;
 
+    /// The moves [`Cluster::rebalance`] would make, one per home.
+    async fn rebalance_plan(&self, db: &DatabaseConnection) -> Result<Vec<Move>>;
+
     /// Spreads homes evenly over the nodes; the moves made.
     async fn rebalance(&self, db: &DatabaseConnection, transfer: Transfer) -> Result<Vec<Move>>;
 
