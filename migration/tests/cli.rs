@@ -638,3 +638,66 @@ async fn a_tenant_dropped_and_recreated_by_another_process_is_never_served_stale
 async fn a_tenant_dropped_and_recreated_by_another_process_is_never_served_stale_mysql() {
     recreated_by_another_process(Kind::MySql).await;
 }
+
+/// The operations CLI on a Citus coordinator: a tenant created through it
+/// is placed on a worker, moved, linted and dropped; a worker is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_runs_unchanged_on_a_citus_coordinator() {
+    let url = Kind::Citus.url();
+    if let Err(err) = connect_server(Kind::Citus, &url).await {
+        assert!(!Kind::Citus.required(), "citus is required: {err}");
+        eprintln!("*** NOT RUN: the Citus coordinator is unreachable: {err}");
+        return;
+    }
+    let cli = Cli::on(&url);
+    let name = unique("cli_citus");
+    cli.ok(&["up"]);
+    assert!(cli.ok(&["tenant", "create", &name]).contains("created"));
+    let placed = cli.json(&["tenant", "placement", &name, "--json"]);
+    let port = placed["node"]["port"].as_u64().expect("placed on a node");
+    assert!([5434, 5435].contains(&port), "{placed}");
+    let other = if port == 5434 { 5435 } else { 5434 };
+    let to = format!("127.0.0.1:{other}");
+    cli.ok(&["tenant", "move", &name, "--to", &to]);
+    let placed = cli.json(&["tenant", "placement", &name, "--json"]);
+    assert_eq!(placed["node"]["port"].as_u64(), Some(other), "{placed}");
+    let all = cli.json(&["tenant", "placement", "--json"]);
+    assert!(
+        all.as_array()
+            .is_some_and(|a| a.iter().any(|p| p["name"] == name.as_str())),
+        "{all}"
+    );
+    // Bad input: one clear line, nothing run.
+    let err = cli.fails(&["tenant", "move", &name, "--to", "127.0.0.1;DROP"]);
+    assert!(err.contains("port") || err.contains("host"), "{err}");
+    one_line_error(&cli.fails(&["tenant", "move", "No Such", "--to", &to]));
+    // The lint's JSON parses; findings make the exit code 1.
+    let lint = cli.run(&["tenant", "lint", "--json"]);
+    let findings: serde_json::Value =
+        serde_json::from_slice(&lint.stdout).expect("lint prints JSON");
+    let found = findings.as_array().map_or(0, Vec::len);
+    assert_eq!(lint.status.success(), found == 0, "{findings}");
+    let plan = cli.json(&["tenant", "rebalance", "--dry-run", "--json"]);
+    assert!(plan.is_array(), "{plan}");
+    assert_eq!(cli.counts(&name).0, 0, "migrated through the coordinator");
+    cli.ok(&["tenant", "drop", &name, "--force"]);
+    // Pointed at a worker, the CLI refuses before writing anything.
+    let worker = Cli::on(&url.replace(":5433/", &format!(":{other}/")));
+    let err = worker.fails(&["tenant", "create", &unique("on_worker")]);
+    assert!(err.contains("coordinator"), "{err}");
+    let db = Database::connect(url.replace(":5433/", &format!(":{other}/")))
+        .await
+        .expect("worker");
+    let registry = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT to_regclass('public.tenancy_tenants') IS NULL",
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    assert!(
+        registry.try_get_by_index::<bool>(0).expect("bool"),
+        "no registry made on the worker"
+    );
+}

@@ -26,6 +26,7 @@
 //! failed.
 
 mod args;
+mod cluster;
 mod connect;
 mod error;
 mod output;
@@ -60,7 +61,13 @@ impl Command {
     fn is_read_only(&self) -> bool {
         matches!(
             self,
-            Command::Status { .. } | Command::Tenant(TenantCommand::List { .. })
+            Command::Status { .. }
+                | Command::Tenant(
+                    TenantCommand::List { .. }
+                        | TenantCommand::Placement { .. }
+                        | TenantCommand::Lint { .. }
+                        | TenantCommand::Rebalance { dry_run: true, .. }
+                )
         )
     }
 
@@ -310,6 +317,12 @@ async fn execute<S: MigratorTrait, T: MigratorTrait>(
             println!("dropped {name}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Tenant(
+            cmd @ (TenantCommand::Placement { .. }
+            | TenantCommand::Move { .. }
+            | TenantCommand::Rebalance { .. }
+            | TenantCommand::Lint { .. }),
+        ) => cluster::run(&tenancy, cmd).await,
         Command::Tenant(TenantCommand::List { json }) => {
             let tenants = tenancy.list().await?;
             if json {

@@ -102,4 +102,42 @@ pub(super) enum TenantCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Citus: the node of one tenant, or of every tenant (read-only).
+    Placement {
+        /// The tenant (default: every tenant).
+        name: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Citus: move a tenant, every table and row, to another node.
+    Move {
+        name: String,
+        /// The node, host:port, as the coordinator lists it.
+        #[arg(long)]
+        to: crate::cluster::Node,
+        /// Keep the tenant writable while it moves (every table needs a
+        /// primary key); by default its writes wait.
+        #[arg(long)]
+        online: bool,
+    },
+    /// Citus: spread the tenants evenly over the nodes.
+    Rebalance {
+        /// Print the moves without making them.
+        #[arg(long)]
+        dry_run: bool,
+        /// Keep tenants writable while they move.
+        #[arg(long)]
+        online: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Citus: what the cluster would refuse or get wrong in the current
+    /// schema (read-only; exit code 1 when anything is found).
+    Lint {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
