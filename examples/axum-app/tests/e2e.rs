@@ -48,7 +48,7 @@ struct Locks {
 }
 
 fn locks(kind: Kind) -> &'static Locks {
-    static LOCKS: std::sync::OnceLock<[Locks; 3]> = std::sync::OnceLock::new();
+    static LOCKS: std::sync::OnceLock<[Locks; 4]> = std::sync::OnceLock::new();
     let all = LOCKS.get_or_init(|| {
         std::array::from_fn(|_| Locks {
             exclusive: Arc::default(),
@@ -80,6 +80,10 @@ struct Server {
 }
 
 fn server_url(kind: Kind) -> (&'static str, String) {
+    if kind == Kind::Citus {
+        // The cluster's test database (made on every node by `.ci/run`).
+        return ("TENANCY_CITUS_URL", kind.url());
+    }
     let (var, default) = match kind {
         Kind::Postgres => (
             "TENANCY_PG_URL",
@@ -1649,6 +1653,26 @@ macro_rules! backend {
 backend!(sqlite, Kind::Sqlite);
 backend!(postgres, Kind::Postgres);
 backend!(mysql, Kind::MySql);
+
+/// The same application, unchanged, on a Citus coordinator: tenants kept
+/// apart over HTTP and every item operation, each tenant on its worker.
+mod citus {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn isolation_by_header_subdomain_and_path() {
+        if let Some(s) = Server::start(Kind::Citus, false, false).await {
+            isolation(s).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn item_crud_and_bad_requests() {
+        if let Some(s) = Server::start(Kind::Citus, false, false).await {
+            item_crud(s).await;
+        }
+    }
+}
 
 /// A client slow to send its headers is disconnected; one slow to send its
 /// body gets 408 `request_timeout` as JSON.
