@@ -15,6 +15,7 @@ pub use crate::cluster::{Lint, Move, Node, Transfer};
 use crate::{
     backend::Cluster,
     error::{Error, Result},
+    registry::{DOMAINS_TABLE, TENANTS_TABLE},
     tenancy::Tenancy,
     tenant::TenantStatus,
     tenant_id::TenantId,
@@ -183,7 +184,9 @@ impl Tenancy {
     /// # Errors
     /// [`Error::Config`] when tenants are not distributed; a database error.
     pub async fn cluster_lint(&self) -> Result<Vec<Lint>> {
-        let shared = self.shared_tables();
+        // The library's own tables are read on the coordinator only.
+        let mut shared = self.shared_tables();
+        shared.retain(|t| ![TENANTS_TABLE, DOMAINS_TABLE].contains(t));
         self.cluster()?.lint(self.inner(), &shared).await
     }
 }

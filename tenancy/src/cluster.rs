@@ -155,7 +155,7 @@ impl fmt::Display for Lint {
                 tenants,
             } => write!(
                 f,
-                "tenant table {table} ({tenants} tenants) fills {column} from a {type_name} sequence: use bigint"
+                "tenant table {table} ({tenants} tenants) fills {column} from a sequence of type {type_name}: use bigint"
             ),
             Lint::Trigger {
                 table,

@@ -294,10 +294,23 @@ pub async fn the_lint_names_what_the_cluster_gets_wrong(fx: Fixture) {
         matches!(l, Lint::ForeignKeyIntoTenant { table, references, .. }
             if *table == local && *references == format!("{home}.posts"))
     });
+    // Registered as shared and still local: linted.
+    let registered = Tenancy::builder(db.clone())
+        .table(local.clone(), tenancy::Scope::Shared)
+        .build()
+        .await
+        .expect("tenancy");
+    let local_lints = registered.cluster_lint().await.expect("lint");
     db.execute_unprepared(&format!("DROP TABLE public.{local}"))
         .await
         .expect("cleanup");
     assert!(found, "{lints:?}");
+    assert!(
+        local_lints
+            .iter()
+            .any(|l| matches!(l, Lint::LocalSharedTable { table } if *table == local)),
+        "{local_lints:?}"
+    );
     assert!(lints.iter().all(|l| !l.to_string().is_empty()));
     // A tenant table with a foreign key into a local table: refused.
     let refused = db
