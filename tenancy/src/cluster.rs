@@ -90,7 +90,7 @@ pub enum Lint {
     /// A shared table that is a plain table on the coordinator: tenant
     /// tables cannot have foreign keys into it and joins to it take two
     /// hops. Make it a reference table
-    /// ([`reference_table`](crate::citus::reference_table)).
+    /// (`tenancy::citus::reference_table`).
     LocalSharedTable {
         /// The shared table.
         table: String,
