@@ -13,7 +13,7 @@ use sea_orm::{
     TransactionTrait,
     sqlx::{AssertSqlSafe, Executor, SqlSafeStr},
 };
-use tenancy::{Irreversibly, Tenancy, TenantId};
+use tenancy::{Affinity, Irreversibly, Tenancy, TenantId};
 use tenancy_tests::{Kind, post};
 
 use crate::{
@@ -36,6 +36,10 @@ pub(crate) struct Args {
     /// one the baselines are compared with (sqlx's default is 100).
     #[arg(long, value_delimiter = ',', default_values_t = [100usize, 0, 1000, 5000])]
     caches: Vec<usize>,
+    /// Statement cache capacities of the library with tenant affinity (the
+    /// default); none to leave it out.
+    #[arg(long, value_delimiter = ',', default_values_t = [512usize])]
+    affinity_caches: Vec<usize>,
     /// Rows in each tenant's `posts`.
     #[arg(long, default_value_t = 50)]
     rows: i32,
@@ -45,6 +49,10 @@ pub(crate) struct Args {
     /// Skip the baselines.
     #[arg(long)]
     no_baselines: bool,
+    /// Pick tenants Zipf-skewed with this exponent (e.g. 1.1: a few hot
+    /// tenants) instead of round-robin.
+    #[arg(long)]
+    zipf: Option<f64>,
     /// Only create (or complete) the bench tenants.
     #[arg(long)]
     setup_only: bool,
@@ -64,6 +72,7 @@ pub(crate) fn name(i: usize) -> String {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Variant {
     Library(usize),
+    Affinity(usize),
     SearchPath,
     PoolLru,
 }
@@ -84,10 +93,20 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     let t = args.timing;
     println!(
         "fanout: {} tasks, library pool of {}, {} rounds of {}s per cell after {}s warm-up, \
-         {} rows per tenant, per-tenant pools: LRU of {}\n",
-        t.tasks, t.pool, t.rounds, t.secs, t.warmup, args.rows, args.lru
+         {} rows per tenant, per-tenant pools: LRU of {}, tenants picked {}\n",
+        t.tasks,
+        t.pool,
+        t.rounds,
+        t.secs,
+        t.warmup,
+        args.rows,
+        args.lru,
+        args.zipf.map_or("round-robin".to_owned(), |s| format!(
+            "Zipf-skewed (s = {s})"
+        ))
     );
     let mut variants: Vec<Variant> = args.caches.iter().map(|c| Variant::Library(*c)).collect();
+    variants.extend(args.affinity_caches.iter().map(|c| Variant::Affinity(*c)));
     if !args.no_baselines {
         variants.extend([Variant::SearchPath, Variant::PoolLru]);
     }
@@ -123,7 +142,8 @@ pub(crate) async fn run(args: Args) -> Result<()> {
 fn report(args: &Args, variants: &[Variant], ops: &[Rounds], server: &[Rounds]) {
     let width = variants.len();
     let label = |v: &Variant| match v {
-        Variant::Library(c) => format!("tenancy, cache {c}"),
+        Variant::Library(c) => format!("tenancy, one pool, cache {c}"),
+        Variant::Affinity(c) => format!("tenancy, affinity, cache {c}"),
         Variant::SearchPath => "(a) `SET search_path` per checkout".to_owned(),
         Variant::PoolLru => format!("(b) pool per tenant, LRU {}", args.lru),
     };
@@ -151,7 +171,14 @@ fn report(args: &Args, variants: &[Variant], ops: &[Rounds], server: &[Rounds]) 
     let mut rows = Vec::new();
     for (ni, n) in args.tenants.iter().enumerate() {
         for (vi, v) in variants.iter().enumerate() {
-            let Variant::Library(cache) = v else { continue };
+            let (Variant::Library(cache) | Variant::Affinity(cache)) = *v else {
+                continue;
+            };
+            let cache = if matches!(v, Variant::Affinity(_)) {
+                format!("{cache}, affinity")
+            } else {
+                cache.to_string()
+            };
             let lib = &ops[ni * width + vi];
             let vs = |other: Option<usize>| {
                 other.map_or_else(String::new, |oi| lib.ratio(&ops[ni * width + oi]).times())
@@ -206,28 +233,36 @@ impl Cell<'_> {
     /// processes behind the pool at the end (0 when not known).
     async fn run(&self, variant: Variant) -> Result<(f64, u64)> {
         let t = self.args.timing;
-        let (n, rows, plan) = (self.n as u64, self.args.rows, self.plan);
+        let (rows, plan) = (self.args.rows, self.plan);
+        let picker = mix::Picker::new(self.n as u64, self.args.zipf);
         let url = self.args.pg_url.as_str();
         match variant {
-            Variant::Library(cache) => {
+            Variant::Library(cache) | Variant::Affinity(cache) => {
                 let app = "tenancy-bench-lib";
+                let affine = matches!(variant, Variant::Affinity(_));
                 let db = PoolSpec {
-                    statement_cache: cache,
+                    statement_cache: if affine { 100 } else { cache },
                     app,
                     ..PoolSpec::new(url, t.pool)
                 }
                 .open()
                 .await?;
+                let affinity = if affine {
+                    Affinity::default().statement_cache(cache)
+                } else {
+                    Affinity::OFF
+                };
                 let tenancy = Tenancy::builder(db.clone())
                     .install_registry(false)
+                    .affinity(affinity)
                     .build()
                     .await?;
-                if cache >= 4 * self.n {
+                if !affine && cache >= 4 * self.n {
                     prewarm(&db, &tenancy, &self.ids[..self.n], t.pool, rows, plan).await?;
                 }
                 let ids = self.ids.clone();
                 let rate = throughput(t, move |k| {
-                    let (i, op) = Op::of_mix(k, n);
+                    let (i, op) = picker.pick(k);
                     let conn = tenancy.tenant_by_id(ids[i].clone());
                     async move { mix::run(&conn?, op, k, rows, plan).await }
                 })
@@ -248,7 +283,7 @@ impl Cell<'_> {
                 let homes: Arc<Vec<String>> =
                     Arc::new((0..self.n).map(|i| format!("tenant_{}", name(i))).collect());
                 let rate = throughput(t, move |k| {
-                    let (i, op) = Op::of_mix(k, n);
+                    let (i, op) = picker.pick(k);
                     let (pool, homes) = (pool.clone(), homes.clone());
                     async move {
                         let conn = SearchPath::checkout(&pool, &homes[i]).await?;
@@ -270,7 +305,7 @@ impl Cell<'_> {
                     Arc::new((0..self.n).map(|i| format!("tenant_{}", name(i))).collect());
                 let pools = lru.clone();
                 let rate = throughput(t, move |k| {
-                    let (i, op) = Op::of_mix(k, n);
+                    let (i, op) = picker.pick(k);
                     let (lru, homes) = (pools.clone(), homes.clone());
                     async move {
                         loop {

@@ -9,6 +9,9 @@
 //! - `memory`: resident memory of 100,000 tenant handles, 10,000 of them used.
 //! - `migrate`: migrating 1,000 tenants, the no-op rerun, and
 //!   `create_and_migrate` against the raw DDL floor.
+//! - `citus`: the same work through a Citus coordinator and on plain
+//!   PostgreSQL (creating and migrating 10,000 tenants, the no-op rerun,
+//!   `find_by_id` and the mix), ratios in one run.
 //!
 //! Every subcommand prints a Markdown table. Throughput is operations per
 //! second of `--tasks` concurrent tasks over `--secs` seconds after a
@@ -16,6 +19,7 @@
 //! ratios compare like with like on a noisy machine.
 
 mod baselines;
+mod citus;
 mod fanout;
 mod measure;
 mod memory;
@@ -54,6 +58,8 @@ enum Command {
     Memory(memory::Args),
     /// Migrating many tenants; create_and_migrate against raw DDL.
     Migrate(migrate::Args),
+    /// The same work through a Citus coordinator and on plain PostgreSQL.
+    Citus(citus::Args),
 }
 
 #[tokio::main]
@@ -63,5 +69,6 @@ async fn main() -> Result<()> {
         Command::Fanout(args) => fanout::run(args).await,
         Command::Memory(args) => memory::run(args).await,
         Command::Migrate(args) => migrate::run(args).await,
+        Command::Citus(args) => citus::run(args).await,
     }
 }

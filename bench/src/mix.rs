@@ -41,6 +41,51 @@ impl Op {
     }
 }
 
+/// How the `k`-th operation picks its tenant: round-robin (every tenant
+/// equally, the worst case for a cache) or Zipf-skewed (a few hot tenants,
+/// a long tail, as real traffic).
+#[derive(Debug, Clone)]
+pub(crate) struct Picker {
+    tenants: u64,
+    /// The cumulative Zipf distribution, when skewed.
+    cdf: Option<std::sync::Arc<Vec<f64>>>,
+}
+
+impl Picker {
+    pub(crate) fn new(tenants: u64, zipf: Option<f64>) -> Self {
+        let cdf = zipf.filter(|_| tenants > 1).map(|s| {
+            let weights: Vec<f64> = (1..=tenants).map(|r| 1.0 / (r as f64).powf(s)).collect();
+            let total: f64 = weights.iter().sum();
+            let mut acc = 0.0;
+            std::sync::Arc::new(
+                weights
+                    .iter()
+                    .map(|w| {
+                        acc += w / total;
+                        acc
+                    })
+                    .collect(),
+            )
+        });
+        Picker { tenants, cdf }
+    }
+
+    /// The tenant and statement kind of operation `k`.
+    pub(crate) fn pick(&self, k: u64) -> (usize, Op) {
+        let Some(cdf) = &self.cdf else {
+            return Op::of_mix(k, self.tenants);
+        };
+        // A fixed pseudo-random point per k (splitmix64).
+        let mut z = k.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        let u = (z >> 11) as f64 / (1u64 << 53) as f64;
+        let tenant = cdf.partition_point(|c| *c < u).min(cdf.len() - 1);
+        (tenant, Op::ALL[(k % 4) as usize])
+    }
+}
+
 /// Runs `op` once; `k` picks the row (`rows` rows, ids `1..=rows`).
 pub(crate) async fn run<C: ConnectionTrait>(
     conn: &C,

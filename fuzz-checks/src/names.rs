@@ -144,6 +144,7 @@ fn tenancies() -> &'static Tenancies {
                 options.connect_lazy(true);
                 let db = Database::connect(options).await.expect("lazy pool");
                 let mut builder = Tenancy::builder(db)
+                    .citus(false)
                     .install_registry(false)
                     .table("cake", Scope::Tenant)
                     .table("plans", Scope::Shared);

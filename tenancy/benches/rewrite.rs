@@ -42,6 +42,7 @@ fn bench(c: &mut Criterion) {
         options.connect_lazy(true);
         let db = Database::connect(options).await.expect("lazy pool");
         Tenancy::builder(db)
+            .citus(false)
             .table("posts", Scope::Tenant)
             .table("plans", Scope::Shared)
             .install_registry(false)

@@ -14,7 +14,7 @@ use sea_orm_migration::MigratorTrait;
 
 use crate::{
     backend::{self, Backend, BackendOptions},
-    connection::{Router, StatementEvent, StatementObserver},
+    connection::{Partitions, Router, StatementEvent, StatementObserver},
     error::Result,
     events::{Hooks, TenantEvent},
     migrate::ErasedMigrator,
@@ -40,7 +40,55 @@ impl Tenancy {
             migrator: None,
             domain_ttl: Duration::from_secs(30),
             strict: true,
+            affinity: Affinity::default(),
         }
+    }
+}
+
+/// How tenant statements are spread over connections
+/// ([`TenancyBuilder::affinity`]).
+///
+/// Every tenant has its own SQL text (`"tenant_acme"."posts"`), so on one
+/// pool each connection would prepare every tenant's statements and keep
+/// few: past a few dozen active tenants most statements would cost a
+/// Parse round trip and a Close. With affinity (the default on PostgreSQL
+/// and MySQL) the tenancy opens, from the shared pool's settings, as many
+/// single-connection pools as the shared pool has connections, gives each
+/// tenant a home among them (a consistent hash of its name), and runs its
+/// statements there unless that connection is busy and another is idle;
+/// each connection then serves a fraction of the tenants and keeps their
+/// statements prepared. The shared pool keeps serving the registry and
+/// shared tables, so the process may open up to twice its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Affinity {
+    enabled: bool,
+    statement_cache: usize,
+}
+
+impl Default for Affinity {
+    /// On, with a prepared-statement cache of 512 per connection (sqlx's
+    /// default is 100).
+    fn default() -> Self {
+        Affinity {
+            enabled: true,
+            statement_cache: 512,
+        }
+    }
+}
+
+impl Affinity {
+    /// Off: tenant statements run on the shared pool, as they come.
+    pub const OFF: Affinity = Affinity {
+        enabled: false,
+        statement_cache: 0,
+    };
+
+    /// Prepared statements kept per connection. A shared pool whose cache
+    /// is 0 (a pooler that cannot track prepared statements, such as
+    /// PgBouncer before 1.21) keeps 0 whatever this says.
+    pub fn statement_cache(mut self, statements: usize) -> Self {
+        self.statement_cache = statements;
+        self
     }
 }
 
@@ -57,6 +105,7 @@ pub struct TenancyBuilder {
     migrator: Option<Arc<dyn TenantMigrator>>,
     domain_ttl: Duration,
     strict: bool,
+    affinity: Affinity,
 }
 
 impl fmt::Debug for TenancyBuilder {
@@ -119,12 +168,21 @@ impl TenancyBuilder {
     }
 
     /// PostgreSQL: lay tenants out for a Citus cluster (`true`: refuse to
-    /// build without the `citus` extension; `false`: plain schemas even
-    /// where it is installed). By default, whenever the database has the
-    /// extension. A Citus worker is refused either way: connect to the
-    /// coordinator. See [`crate::citus`].
+    /// build without the `citus` extension; `false`: plain schemas, and
+    /// [`build`](Self::build) does not read the database to find out). By
+    /// default, whenever the database has the extension, which `build`
+    /// reads once (so the server must be reachable); a Citus worker is
+    /// refused: connect to the coordinator. See [`crate::citus`].
     pub fn citus(mut self, citus: bool) -> Self {
         self.options.citus = Some(citus);
+        self
+    }
+
+    /// How tenant statements are spread over connections (see
+    /// [`Affinity`]; on by default, [`Affinity::OFF`] to run them on the
+    /// shared pool).
+    pub fn affinity(mut self, affinity: Affinity) -> Self {
+        self.affinity = affinity;
         self
     }
 
@@ -234,7 +292,14 @@ impl TenancyBuilder {
         }
         backend.prepare_shared(&self.db).await?;
         check_shared_home(&self.db, &*backend, &registry).await;
+        let partitions = if self.affinity.enabled {
+            Partitions::new(backend.affinity_pools(&self.db, self.affinity.statement_cache))
+                .map(Arc::new)
+        } else {
+            None
+        };
         Ok(Tenancy::from_state(State {
+            partitions,
             db: self.db,
             backend,
             registry,

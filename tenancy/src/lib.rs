@@ -111,7 +111,7 @@ pub mod resolve;
 pub use tenancy_derive::TenantScoped;
 
 pub use crate::{
-    builder::TenancyBuilder,
+    builder::{Affinity, TenancyBuilder},
     connection::{StatementEvent, StatementObserver, TenantConnection, TenantTransaction},
     context::{ContextualConnection, current, require_current, scope, spawn},
     error::{Error, ErrorCode, Result},

@@ -17,7 +17,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     backend::Backend,
-    connection::{Router, StatementObserver, TenantConnection},
+    connection::{Partitions, Pool, Router, StatementObserver, TenantConnection},
     error::Result,
     events::{Hooks, Operation, TenantEvent},
     registry::Registry,
@@ -56,6 +56,8 @@ pub(crate) struct State {
     pub(crate) rules: TenantRules,
     pub(crate) observer: Option<Arc<StatementObserver>>,
     pub(crate) store: Arc<Store>,
+    /// Tenant affinity's pools, when on.
+    pub(crate) partitions: Option<Arc<Partitions>>,
     pub(crate) hooks: Hooks,
     pub(crate) statement_metrics: bool,
     pub(crate) migrator: Option<Arc<dyn TenantMigrator>>,
@@ -155,7 +157,14 @@ impl Tenancy {
                 .then(|| metrics::counter!("tenancy_statements_total", "tenant" => id.to_string())),
             home: home.into_boxed_str(),
         };
-        let pool = (!state.backend.pool_per_tenant()).then(|| state.db.clone());
+        let pool = if state.backend.pool_per_tenant() {
+            Pool::PerTenant
+        } else if let Some(partitions) = &state.partitions {
+            let index = partitions.home_of(&router.home);
+            Pool::Affine(partitions.clone(), index)
+        } else {
+            Pool::Shared(state.db.clone())
+        };
         Ok(TenantConnection::new(
             id.clone(),
             router,

@@ -4,7 +4,7 @@
 //! by the schema its qualified names point at, which is what the rewriter
 //! writes. Everything Citus-specific the library sends is here.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 
 use super::{Backend, Cluster, postgres::Postgres};
 use crate::{
@@ -37,10 +37,20 @@ async fn probe<C: ConnectionTrait + ?Sized>(db: &C) -> Result<Option<bool>> {
 }
 
 /// Whether tenants are laid out for Citus: `choice` from the builder
-/// (`None`: whether the extension is installed). A worker is refused
-/// whatever the choice: DDL sent to it does not reach the cluster.
+/// (`None`: whether the extension is installed; `Some(false)`: no, without
+/// reading the database). A worker is refused: DDL sent to it does not
+/// reach the cluster.
 pub(super) async fn detect(db: &DatabaseConnection, choice: Option<bool>) -> Result<bool> {
-    match (probe(db).await?, choice) {
+    if choice == Some(false) {
+        // Plain PostgreSQL, as asked: nothing to read.
+        return Ok(false);
+    }
+    // In a transaction: behind a transaction-pooling PgBouncer a prepared
+    // statement must not change server between Parse and Execute.
+    let txn = db.begin().await?;
+    let probed = probe(&txn).await?;
+    txn.commit().await?;
+    match (probed, choice) {
         (Some(false), _) => Err(Error::Config(
             "this is a Citus worker: connect to the coordinator (DDL and the tenant registry live there)"
                 .to_owned(),

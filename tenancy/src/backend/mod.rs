@@ -52,6 +52,15 @@ pub(crate) trait Backend: migrate::Migrate + Send + Sync + fmt::Debug {
         ))
     }
 
+    /// The pools of tenant affinity (`connection/affinity.rs`): one pool
+    /// of one connection per connection of `db`'s pool, with its settings,
+    /// the prepared-statement cache raised to `cache` unless `db`'s is 0
+    /// (a pooler that cannot track prepared statements). Empty where
+    /// tenants do not run on the shared pool.
+    fn affinity_pools(&self, _db: &DatabaseConnection, _cache: usize) -> Vec<DatabaseConnection> {
+        Vec::new()
+    }
+
     /// Whether creating a home can share a transaction with the registry row.
     fn transactional_ddl(&self) -> bool {
         false
@@ -157,6 +166,33 @@ pub(crate) trait Cluster: Send + Sync {
     /// What the cluster would refuse or get wrong; `shared` are the
     /// registered shared tables.
     async fn lint(&self, db: &DatabaseConnection, shared: &[&str]) -> Result<Vec<Lint>>;
+}
+
+/// The prepared-statement cache capacity in the `Debug` text of a sqlx
+/// connect options value (sqlx has no getter); `None` when it is not there.
+pub(crate) fn statement_cache_of(debug: &str) -> Option<usize> {
+    let rest = debug.split("statement_cache_capacity: ").nth(1)?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// `pools` single-connection pools with `pool`'s options, connecting on
+/// first use.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) fn single_pools<DB: sea_orm::sqlx::Database>(
+    pool: &sea_orm::sqlx::Pool<DB>,
+    options: &<DB::Connection as sea_orm::sqlx::Connection>::Options,
+) -> Vec<sea_orm::sqlx::Pool<DB>> {
+    let count = pool.options().get_max_connections().max(1);
+    (0..count)
+        .map(|_| {
+            pool.options()
+                .clone()
+                .max_connections(1)
+                .min_connections(0)
+                .connect_lazy_with(options.clone())
+        })
+        .collect()
 }
 
 /// How many times a whole transaction chosen as a deadlock or

@@ -91,6 +91,21 @@ impl Backend for MySql {
         Ok(sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool(pool))
     }
 
+    fn affinity_pools(&self, db: &DatabaseConnection, cache: usize) -> Vec<DatabaseConnection> {
+        if db.is_mock_connection() {
+            return Vec::new();
+        }
+        let pool = db.get_mysql_connection_pool();
+        let mut options = pool.connect_options().as_ref().clone();
+        if super::statement_cache_of(&format!("{options:?}")).is_some_and(|c| c > 0) {
+            options = options.statement_cache_capacity(cache);
+        }
+        super::single_pools(pool, &options)
+            .into_iter()
+            .map(sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool)
+            .collect()
+    }
+
     async fn drop_home(&self, db: &DatabaseConnection, home: &str) -> Result<()> {
         let sql = format!("DROP DATABASE IF EXISTS {}", Dialect::MySql.quote(home));
         db.execute_unprepared(&sql).await?;

@@ -185,6 +185,21 @@ impl Backend for Postgres {
         Ok(())
     }
 
+    fn affinity_pools(&self, db: &DatabaseConnection, cache: usize) -> Vec<DatabaseConnection> {
+        if db.is_mock_connection() {
+            return Vec::new();
+        }
+        let pool = db.get_postgres_connection_pool();
+        let mut options = pool.connect_options().as_ref().clone();
+        if super::statement_cache_of(&format!("{options:?}")).is_some_and(|c| c > 0) {
+            options = options.statement_cache_capacity(cache);
+        }
+        super::single_pools(pool, &options)
+            .into_iter()
+            .map(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool)
+            .collect()
+    }
+
     fn cluster(&self) -> Option<&dyn Cluster> {
         self.citus.then_some(self as &dyn Cluster)
     }
@@ -261,5 +276,35 @@ impl Migrate for Postgres {
     /// SQLSTATE 42P01, `undefined_table`.
     fn is_missing_table(&self, err: &DbErr) -> bool {
         migrate::code(err).is_some_and(|code| code == "42P01")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sqlx::postgres::PgConnectOptions;
+
+    /// sqlx has no getter for the cache: its `Debug` text is read, and a
+    /// change there must fail here, not turn a pooler's 0 into 512.
+    #[test]
+    fn the_statement_cache_is_read_from_the_options() {
+        let options = PgConnectOptions::new();
+        assert_eq!(
+            super::super::statement_cache_of(&format!("{options:?}")),
+            Some(100)
+        );
+        let none = options.statement_cache_capacity(0);
+        assert_eq!(
+            super::super::statement_cache_of(&format!("{none:?}")),
+            Some(0)
+        );
+        #[cfg(feature = "mysql")]
+        {
+            let mysql =
+                sea_orm::sqlx::mysql::MySqlConnectOptions::new().statement_cache_capacity(7);
+            assert_eq!(
+                super::super::statement_cache_of(&format!("{mysql:?}")),
+                Some(7)
+            );
+        }
     }
 }

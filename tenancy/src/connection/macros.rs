@@ -90,7 +90,8 @@ macro_rules! routed_connection {
 
 /// Implements `TransactionTrait` for `$ty` (with `Transaction =
 /// TenantTransaction`, a fixed point) by beginning on the connection
-/// `$conn` yields and wrapping the result with `self.wrap`.
+/// `$conn` yields and wrapping the result with `self.wrap_held` (which
+/// keeps what must live as long as the transaction).
 macro_rules! routed_transactions {
     ($ty:ty, |$this:ident| $conn:expr) => {
         impl $ty {
@@ -127,7 +128,9 @@ macro_rules! routed_transactions {
 
             async fn begin(&self) -> Result<$crate::connection::TenantTransaction, sea_orm::DbErr> {
                 let $this = self;
-                Ok(self.wrap($conn.begin().await?))
+                let conn = $conn;
+                let txn = conn.begin().await?;
+                Ok(self.wrap_held(txn, conn))
             }
 
             async fn begin_with_config(
@@ -136,11 +139,9 @@ macro_rules! routed_transactions {
                 access_mode: Option<sea_orm::AccessMode>,
             ) -> Result<$crate::connection::TenantTransaction, sea_orm::DbErr> {
                 let $this = self;
-                Ok(self.wrap(
-                    $conn
-                        .begin_with_config(isolation_level, access_mode)
-                        .await?,
-                ))
+                let conn = $conn;
+                let txn = conn.begin_with_config(isolation_level, access_mode).await?;
+                Ok(self.wrap_held(txn, conn))
             }
 
             async fn begin_with_options(
@@ -148,7 +149,9 @@ macro_rules! routed_transactions {
                 options: sea_orm::TransactionOptions,
             ) -> Result<$crate::connection::TenantTransaction, sea_orm::DbErr> {
                 let $this = self;
-                Ok(self.wrap($conn.begin_with_options(options).await?))
+                let conn = $conn;
+                let txn = conn.begin_with_options(options).await?;
+                Ok(self.wrap_held(txn, conn))
             }
 
             async fn transaction<F, T, E>(

@@ -1,6 +1,7 @@
 //! [`TenantConnection`], [`TenantTransaction`] and [`ContextualConnection`]:
 //! SeaORM connections bound to one tenant.
 
+mod affinity;
 mod macros;
 mod probe;
 mod router;
@@ -12,6 +13,7 @@ use sea_orm::{DatabaseConnection, DbErr, Statement};
 
 use self::macros::{routed_connection, routed_transactions};
 pub(crate) use self::{
+    affinity::{Lease, Partitions},
     probe::{Probed, StatusProbe},
     router::Router,
     transaction::run_transaction,
@@ -53,14 +55,24 @@ const SETTLING: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
 pub struct TenantConnection {
     tenant: TenantId,
     router: Arc<Router>,
-    /// The shared pool, when tenants run on it (PostgreSQL, MySQL); `None`
-    /// when each tenant has a pool of its own (SQLite), asked of the backend
-    /// at every statement so that a dropped or re-created home is noticed.
-    shared: Option<DatabaseConnection>,
+    /// Where its statements run.
+    pool: Pool,
     backend: Arc<dyn Backend>,
     /// The registry, asked when a statement finds no table in a home that
     /// exists (a tenant dropped and being re-created by another process).
     probe: Arc<dyn StatusProbe>,
+}
+
+/// Where a tenant's statements run.
+#[derive(Clone)]
+pub(crate) enum Pool {
+    /// The shared pool (PostgreSQL, MySQL without affinity).
+    Shared(DatabaseConnection),
+    /// Tenant affinity: the pools, and the index of the tenant's home pool.
+    Affine(Arc<Partitions>, usize),
+    /// A pool of the tenant's own (SQLite), asked of the backend at every
+    /// statement so that a dropped or re-created home is noticed.
+    PerTenant,
 }
 
 impl fmt::Debug for TenantConnection {
@@ -76,14 +88,14 @@ impl TenantConnection {
     pub(crate) fn new(
         tenant: TenantId,
         router: Router,
-        db: Option<DatabaseConnection>,
+        pool: Pool,
         backend: Arc<dyn Backend>,
         probe: Arc<dyn StatusProbe>,
     ) -> Self {
         TenantConnection {
             tenant,
             router: Arc::new(router),
-            shared: db,
+            pool,
             backend,
             probe,
         }
@@ -128,13 +140,22 @@ impl TenantConnection {
     /// [`Error::TenantNotFound`] (as a `DbErr`) when the tenant's file is
     /// gone (SQLite); a database error when its pool cannot be opened.
     pub async fn unrouted_pool(&self) -> Result<DatabaseConnection, DbErr> {
-        if let Some(shared) = &self.shared {
-            return Ok(shared.clone());
+        Ok(self.lease().await?.clone())
+    }
+
+    /// The pool for one statement or transaction (with affinity, counted
+    /// in use until the lease drops).
+    pub(crate) async fn lease(&self) -> Result<Lease, DbErr> {
+        match &self.pool {
+            Pool::Shared(db) => Ok(Lease::uncounted(db.clone())),
+            Pool::Affine(pools, home) => Ok(pools.lease(*home)),
+            Pool::PerTenant => self
+                .backend
+                .tenant_pool(self.home())
+                .await
+                .map(Lease::uncounted)
+                .map_err(|e| self.own_error(e).into()),
         }
-        self.backend
-            .tenant_pool(self.home())
-            .await
-            .map_err(|e| self.own_error(e).into())
     }
 
     /// `err` with a missing home reported as this tenant not found.
@@ -207,12 +228,18 @@ impl TenantConnection {
 
     /// `txn` (begun on this tenant's pool) as a transaction of this tenant.
     pub(crate) fn wrap(&self, txn: sea_orm::DatabaseTransaction) -> TenantTransaction {
-        TenantTransaction::new(self.tenant.clone(), self.router.clone(), txn)
+        TenantTransaction::new(self.tenant.clone(), self.router.clone(), txn, None)
+    }
+
+    /// [`TenantConnection::wrap`], the transaction holding the lease of
+    /// its pool until it ends.
+    fn wrap_held(&self, txn: sea_orm::DatabaseTransaction, lease: Lease) -> TenantTransaction {
+        TenantTransaction::new(self.tenant.clone(), self.router.clone(), txn, Some(lease))
     }
 }
 
 routed_connection!(TenantConnection, sea_orm::QueryStream, |this| this
-    .unrouted_pool()
+    .lease()
     .await?);
 
-routed_transactions!(TenantConnection, |this| this.unrouted_pool().await?);
+routed_transactions!(TenantConnection, |this| this.lease().await?);

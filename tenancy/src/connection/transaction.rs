@@ -21,6 +21,8 @@ pub struct TenantTransaction {
     tenant: TenantId,
     router: Arc<Router>,
     txn: DatabaseTransaction,
+    /// Tenant affinity: the pool it runs on stays counted in use.
+    _lease: Option<super::Lease>,
 }
 
 impl fmt::Debug for TenantTransaction {
@@ -32,11 +34,17 @@ impl fmt::Debug for TenantTransaction {
 }
 
 impl TenantTransaction {
-    pub(crate) fn new(tenant: TenantId, router: Arc<Router>, txn: DatabaseTransaction) -> Self {
+    pub(crate) fn new(
+        tenant: TenantId,
+        router: Arc<Router>,
+        txn: DatabaseTransaction,
+        lease: Option<super::Lease>,
+    ) -> Self {
         TenantTransaction {
             tenant,
             router,
             txn,
+            _lease: lease,
         }
     }
 
@@ -68,7 +76,12 @@ impl TenantTransaction {
     }
 
     pub(super) fn wrap(&self, txn: DatabaseTransaction) -> TenantTransaction {
-        TenantTransaction::new(self.tenant.clone(), self.router.clone(), txn)
+        TenantTransaction::new(self.tenant.clone(), self.router.clone(), txn, None)
+    }
+
+    /// A savepoint runs on this transaction's connection: nothing more to hold.
+    fn wrap_held(&self, txn: DatabaseTransaction, _on: &DatabaseTransaction) -> TenantTransaction {
+        self.wrap(txn)
     }
 }
 
@@ -110,4 +123,4 @@ impl TransactionSession for TenantTransaction {
     }
 }
 
-routed_transactions!(TenantTransaction, |this| this.txn);
+routed_transactions!(TenantTransaction, |this| &this.txn);
