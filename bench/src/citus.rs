@@ -47,6 +47,10 @@ pub(crate) struct Args {
     /// Rows per mix tenant.
     #[arg(long, default_value_t = 1000)]
     rows: i32,
+    /// Leave the bench tenants in place (drop the databases instead, or
+    /// let the next run drop them) rather than timing their drop.
+    #[arg(long)]
+    keep: bool,
     #[command(flatten)]
     timing: Timing,
     /// Plain PostgreSQL database (created when missing).
@@ -116,8 +120,20 @@ impl Side {
         let m = self.tenancy.migrations::<TenantMigrator>();
         let started = Instant::now();
         let names: Vec<String> = (0..n).map(|i| format!("{prefix}_{i}")).collect();
+        let done = std::sync::atomic::AtomicUsize::new(0);
         let results: Vec<_> = stream::iter(names.iter())
-            .map(|n| m.create_and_migrate(n))
+            .map(|n| async {
+                let r = m.create_and_migrate(n).await;
+                let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                if d % 1000 == 0 {
+                    eprintln!(
+                        "{}: {d} created and migrated in {:.1} s",
+                        self.label,
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+                r
+            })
             .buffer_unordered(concurrency)
             .collect()
             .await;
@@ -337,6 +353,9 @@ pub(crate) async fn run(args: Args) -> Result<()> {
         &rows,
     );
 
+    if args.keep {
+        return Ok(());
+    }
     let mut rows = Vec::new();
     for s in &sides {
         let (took, dropped) = s.drop_all(c).await?;
