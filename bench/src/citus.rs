@@ -125,7 +125,7 @@ impl Side {
             .map(|n| async {
                 let r = m.create_and_migrate(n).await;
                 let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                if d % 1000 == 0 {
+                if d.is_multiple_of(1000) {
                     eprintln!(
                         "{}: {d} created and migrated in {:.1} s",
                         self.label,

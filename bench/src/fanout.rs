@@ -40,6 +40,12 @@ pub(crate) struct Args {
     /// default); none to leave it out.
     #[arg(long, value_delimiter = ',', default_values_t = [512usize])]
     affinity_caches: Vec<usize>,
+    /// Connections per home of the affinity variants.
+    #[arg(long, default_value_t = 1)]
+    per_home: u32,
+    /// In use at a home before a statement spills over (affinity variants).
+    #[arg(long, default_value_t = 6)]
+    spill_after: usize,
     /// Rows in each tenant's `posts`.
     #[arg(long, default_value_t = 50)]
     rows: i32,
@@ -248,7 +254,10 @@ impl Cell<'_> {
                 .open()
                 .await?;
                 let affinity = if affine {
-                    Affinity::default().statement_cache(cache)
+                    Affinity::default()
+                        .statement_cache(cache)
+                        .connections_per_home(self.args.per_home)
+                        .spill_after(self.args.spill_after)
                 } else {
                     Affinity::OFF
                 };

@@ -55,14 +55,19 @@ impl Tenancy {
 /// and MySQL) the tenancy opens, from the shared pool's settings, as many
 /// single-connection pools as the shared pool has connections, gives each
 /// tenant a home among them (a consistent hash of its name), and runs its
-/// statements there unless that connection is busy and another is idle;
-/// each connection then serves a fraction of the tenants and keeps their
-/// statements prepared. The shared pool keeps serving the registry and
-/// shared tables, so the process may open up to twice its size.
+/// statements there; a statement whose home is busy runs on a free
+/// connection when more than half are free or its home already has
+/// [`spill_after`](Affinity::spill_after) statements, and waits for its
+/// home otherwise. Each connection then serves a fraction of the tenants
+/// and keeps their statements prepared. The shared pool keeps serving the
+/// registry and shared tables, so the process may open up to twice its
+/// size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Affinity {
     enabled: bool,
     statement_cache: usize,
+    per_pool: u32,
+    spill_at: usize,
 }
 
 impl Default for Affinity {
@@ -72,6 +77,8 @@ impl Default for Affinity {
         Affinity {
             enabled: true,
             statement_cache: 512,
+            per_pool: 1,
+            spill_at: 6,
         }
     }
 }
@@ -81,6 +88,8 @@ impl Affinity {
     pub const OFF: Affinity = Affinity {
         enabled: false,
         statement_cache: 0,
+        per_pool: 1,
+        spill_at: 6,
     };
 
     /// Prepared statements kept per connection. A shared pool whose cache
@@ -88,6 +97,24 @@ impl Affinity {
     /// PgBouncer before 1.21) keeps 0 whatever this says.
     pub fn statement_cache(mut self, statements: usize) -> Self {
         self.statement_cache = statements;
+        self
+    }
+
+    /// How many statements of this process may be on a tenant's home
+    /// before its next one runs on a free connection elsewhere (default 6:
+    /// a short queue at home is cheaper than preparing the statement on a
+    /// connection that does not know it; a hot tenant still spreads). With
+    /// `usize::MAX` a tenant only ever uses its home.
+    pub fn spill_after(mut self, in_use: usize) -> Self {
+        self.spill_at = in_use.max(1);
+        self
+    }
+
+    /// Connections per home (default 1): tenants share homes of this many
+    /// connections, fewer homes, each serving more tenants, and a busy
+    /// statement spills over less often.
+    pub fn connections_per_home(mut self, connections: u32) -> Self {
+        self.per_pool = connections.max(1);
         self
     }
 }
@@ -293,8 +320,12 @@ impl TenancyBuilder {
         backend.prepare_shared(&self.db).await?;
         check_shared_home(&self.db, &*backend, &registry).await;
         let partitions = if self.affinity.enabled {
-            Partitions::new(backend.affinity_pools(&self.db, self.affinity.statement_cache))
-                .map(Arc::new)
+            let pools = backend.affinity_pools(
+                &self.db,
+                self.affinity.per_pool,
+                self.affinity.statement_cache,
+            );
+            Partitions::new(pools, self.affinity.per_pool, self.affinity.spill_at).map(Arc::new)
         } else {
             None
         };

@@ -52,12 +52,17 @@ pub(crate) trait Backend: migrate::Migrate + Send + Sync + fmt::Debug {
         ))
     }
 
-    /// The pools of tenant affinity (`connection/affinity.rs`): one pool
-    /// of one connection per connection of `db`'s pool, with its settings,
-    /// the prepared-statement cache raised to `cache` unless `db`'s is 0
-    /// (a pooler that cannot track prepared statements). Empty where
-    /// tenants do not run on the shared pool.
-    fn affinity_pools(&self, _db: &DatabaseConnection, _cache: usize) -> Vec<DatabaseConnection> {
+    /// The pools of tenant affinity (`connection/affinity.rs`): pools of
+    /// `per_pool` connections, as many as `db`'s pool has connections for,
+    /// with its settings, the prepared-statement cache raised to `cache`
+    /// unless `db`'s is 0 (a pooler that cannot track prepared
+    /// statements). Empty where tenants do not run on the shared pool.
+    fn affinity_pools(
+        &self,
+        _db: &DatabaseConnection,
+        _per_pool: u32,
+        _cache: usize,
+    ) -> Vec<DatabaseConnection> {
         Vec::new()
     }
 
@@ -176,19 +181,21 @@ pub(crate) fn statement_cache_of(debug: &str) -> Option<usize> {
     digits.parse().ok()
 }
 
-/// `pools` single-connection pools with `pool`'s options, connecting on
-/// first use.
+/// Pools of `per_pool` connections with `pool`'s options, as many as fit
+/// in its size (at least one), connecting on first use.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-pub(crate) fn single_pools<DB: sea_orm::sqlx::Database>(
+pub(crate) fn affinity_pools_of<DB: sea_orm::sqlx::Database>(
     pool: &sea_orm::sqlx::Pool<DB>,
     options: &<DB::Connection as sea_orm::sqlx::Connection>::Options,
+    per_pool: u32,
 ) -> Vec<sea_orm::sqlx::Pool<DB>> {
-    let count = pool.options().get_max_connections().max(1);
+    let per_pool = per_pool.max(1);
+    let count = (pool.options().get_max_connections() / per_pool).max(1);
     (0..count)
         .map(|_| {
             pool.options()
                 .clone()
-                .max_connections(1)
+                .max_connections(per_pool)
                 .min_connections(0)
                 .connect_lazy_with(options.clone())
         })

@@ -91,7 +91,12 @@ impl Backend for MySql {
         Ok(sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool(pool))
     }
 
-    fn affinity_pools(&self, db: &DatabaseConnection, cache: usize) -> Vec<DatabaseConnection> {
+    fn affinity_pools(
+        &self,
+        db: &DatabaseConnection,
+        per_pool: u32,
+        cache: usize,
+    ) -> Vec<DatabaseConnection> {
         if db.is_mock_connection() {
             return Vec::new();
         }
@@ -100,7 +105,7 @@ impl Backend for MySql {
         if super::statement_cache_of(&format!("{options:?}")).is_some_and(|c| c > 0) {
             options = options.statement_cache_capacity(cache);
         }
-        super::single_pools(pool, &options)
+        super::affinity_pools_of(pool, &options, per_pool)
             .into_iter()
             .map(sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool)
             .collect()

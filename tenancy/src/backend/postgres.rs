@@ -185,7 +185,12 @@ impl Backend for Postgres {
         Ok(())
     }
 
-    fn affinity_pools(&self, db: &DatabaseConnection, cache: usize) -> Vec<DatabaseConnection> {
+    fn affinity_pools(
+        &self,
+        db: &DatabaseConnection,
+        per_pool: u32,
+        cache: usize,
+    ) -> Vec<DatabaseConnection> {
         if db.is_mock_connection() {
             return Vec::new();
         }
@@ -194,7 +199,7 @@ impl Backend for Postgres {
         if super::statement_cache_of(&format!("{options:?}")).is_some_and(|c| c > 0) {
             options = options.statement_cache_capacity(cache);
         }
-        super::single_pools(pool, &options)
+        super::affinity_pools_of(pool, &options, per_pool)
             .into_iter()
             .map(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool)
             .collect()

@@ -3,8 +3,10 @@
 //! the backend behind it) then serves a fraction of the tenants, so its
 //! prepared-statement cache and the server's catalog and plan caches hold
 //! their statements instead of churning through every tenant's. A tenant
-//! whose home connection is busy takes the next idle one, so a hot tenant
-//! can use them all.
+//! whose home connection is busy waits for it under load (its statements
+//! are prepared there) and spills over to a free connection when the
+//! system is lightly loaded or its queue at home is long, so a hot tenant
+//! still spreads.
 
 use std::sync::{
     Arc,
@@ -20,6 +22,11 @@ use sea_orm::DatabaseConnection;
 #[derive(Debug)]
 pub(crate) struct Partitions {
     pools: Vec<(DatabaseConnection, AtomicUsize)>,
+    /// Connections per pool: a pool is busy with this many in use.
+    per_pool: usize,
+    /// In use at which a statement's home counts as busy and a free pool
+    /// takes it instead (`usize::MAX`: never).
+    spill_at: usize,
 }
 
 /// A pool chosen for one statement or transaction, counted busy until
@@ -53,12 +60,18 @@ impl Drop for Lease {
 }
 
 impl Partitions {
-    pub(crate) fn new(pools: Vec<DatabaseConnection>) -> Option<Self> {
+    pub(crate) fn new(
+        pools: Vec<DatabaseConnection>,
+        per_pool: u32,
+        spill_at: usize,
+    ) -> Option<Self> {
         (!pools.is_empty()).then(|| Partitions {
             pools: pools
                 .into_iter()
                 .map(|p| (p, AtomicUsize::new(0)))
                 .collect(),
+            per_pool: usize::try_from(per_pool.max(1)).unwrap_or(1),
+            spill_at: spill_at.max(1),
         })
     }
 
@@ -73,15 +86,30 @@ impl Partitions {
     }
 
     /// The pool for a statement of the tenant whose home is `home`: its
-    /// home pool unless it is in use and another is free (looked for in
-    /// order from the home, so spill-over lands on few neighbours); the
-    /// home when all are in use.
+    /// home while it has a free connection; when it has none, a free pool
+    /// (looked for in order from the home, so spill-over lands on few
+    /// neighbours) if more than half the pools are free (little load:
+    /// waiting would cost more than preparing elsewhere) or the home
+    /// already has `spill_at` statements in use (a hot tenant); otherwise
+    /// the home, whose connection knows the tenant's statements.
     pub(crate) fn lease(self: &Arc<Self>, home: usize) -> Lease {
         let n = self.pools.len();
-        let i = (0..n)
-            .map(|k| (home + k) % n)
-            .find(|i| self.pools[*i].1.load(Ordering::Acquire) == 0)
-            .unwrap_or(home % n);
+        let load = |i: usize| self.pools[i].1.load(Ordering::Acquire);
+        let home = home % n;
+        let at_home = load(home);
+        let i = if at_home < self.per_pool {
+            home
+        } else {
+            let free = (0..n).filter(|i| load(*i) < self.per_pool).count();
+            if free * 2 > n || at_home >= self.spill_at {
+                (1..n)
+                    .map(|k| (home + k) % n)
+                    .find(|i| load(*i) < self.per_pool)
+                    .unwrap_or(home)
+            } else {
+                home
+            }
+        };
         self.pools[i].1.fetch_add(1, Ordering::AcqRel);
         Lease {
             db: self.pools[i].0.clone(),
