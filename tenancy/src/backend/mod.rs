@@ -182,13 +182,22 @@ pub(crate) fn statement_cache_of(debug: &str) -> Option<usize> {
 }
 
 /// Pools of `per_pool` connections with `pool`'s options, as many as fit
-/// in its size (at least one), connecting on first use.
+/// in its size (at least one), connecting on first use; their statement
+/// cache set to `cache` with `set_cache` unless `pool`'s is 0.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) fn affinity_pools_of<DB: sea_orm::sqlx::Database>(
     pool: &sea_orm::sqlx::Pool<DB>,
-    options: &<DB::Connection as sea_orm::sqlx::Connection>::Options,
     per_pool: u32,
+    cache: usize,
+    set_cache: impl Fn(
+        <DB::Connection as sea_orm::sqlx::Connection>::Options,
+        usize,
+    ) -> <DB::Connection as sea_orm::sqlx::Connection>::Options,
 ) -> Vec<sea_orm::sqlx::Pool<DB>> {
+    let mut options = pool.connect_options().as_ref().clone();
+    if statement_cache_of(&format!("{options:?}")).is_some_and(|c| c > 0) {
+        options = set_cache(options, cache);
+    }
     let per_pool = per_pool.max(1);
     let count = (pool.options().get_max_connections() / per_pool).max(1);
     (0..count)

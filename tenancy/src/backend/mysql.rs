@@ -100,12 +100,8 @@ impl Backend for MySql {
         if db.is_mock_connection() {
             return Vec::new();
         }
-        let pool = db.get_mysql_connection_pool();
-        let mut options = pool.connect_options().as_ref().clone();
-        if super::statement_cache_of(&format!("{options:?}")).is_some_and(|c| c > 0) {
-            options = options.statement_cache_capacity(cache);
-        }
-        super::affinity_pools_of(pool, &options, per_pool)
+        let set = |o: sea_orm::sqlx::mysql::MySqlConnectOptions, c| o.statement_cache_capacity(c);
+        super::affinity_pools_of(db.get_mysql_connection_pool(), per_pool, cache, set)
             .into_iter()
             .map(sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool)
             .collect()
