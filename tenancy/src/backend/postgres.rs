@@ -260,8 +260,15 @@ impl Migrate for Postgres {
         Ok(())
     }
 
+    /// Not on Citus: the coordinator forwards a DDL statement of a
+    /// several-statement message to the worker with the rest of the message,
+    /// which the worker refuses ("cannot insert multiple commands into a
+    /// prepared statement"), so every batch failed and ran again one
+    /// statement at a time: twice the work, and each tenant took two of
+    /// Citus's colocation ids, which place schemas round-robin, so tenants
+    /// created one after another all landed on the same worker.
     fn batch_insert(&self, insert: &sea_orm::sea_query::InsertStatement) -> Option<String> {
-        Some(insert.to_string(sea_orm::sea_query::PostgresQueryBuilder))
+        (!self.citus).then(|| insert.to_string(sea_orm::sea_query::PostgresQueryBuilder))
     }
 
     /// SQLSTATE classes 22 (data), 23 (integrity constraint), 42 (syntax or
@@ -283,6 +290,21 @@ impl Migrate for Postgres {
 #[cfg(test)]
 mod tests {
     use sea_orm::sqlx::postgres::PgConnectOptions;
+
+    use super::{Postgres, migrate::Migrate};
+
+    /// A Citus coordinator refuses several DDL statements in one message:
+    /// migrations go a statement at a time there.
+    #[test]
+    fn migrations_are_batched_on_postgres_not_on_citus() {
+        let mut insert = sea_orm::sea_query::Query::insert();
+        insert
+            .into_table("seaql_migrations")
+            .columns(["version"])
+            .values_panic(["m1".into()]);
+        assert!(Postgres::new(None, false).batch_insert(&insert).is_some());
+        assert!(Postgres::new(None, true).batch_insert(&insert).is_none());
+    }
 
     /// sqlx has no getter for the cache: its `Debug` text is read, and a
     /// change there must fail here, not turn a pooler's 0 into 512.
