@@ -15,14 +15,14 @@ use futures_util::{StreamExt, stream};
 use migration::{SharedMigrator, TenantMigrator};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use sea_orm_migration::MigratorTrait;
-use tenancy::{Irreversibly, MigrateOptions, Tenancy, TenantConnection, Verb};
+use tenancy::{MigrateOptions, Tenancy, TenantConnection, Verb};
 use tenancy_tests::Kind;
 
 use crate::{
     PG_URL,
     measure::{Result, Rounds, Timing, table, throughput},
     mix::{self, Op},
-    setup::{PoolSpec, plan_id, prepare},
+    setup::{PoolSpec, drop_prefixed, plan_id, prepare},
 };
 
 /// The coordinator's bench database (make it with `cluster.sh mkdb
@@ -91,24 +91,9 @@ impl Side {
     /// Drops every tenant this bench made (earlier runs' too), `concurrency`
     /// at a time; how long it took and how many.
     async fn drop_all(&self, concurrency: usize) -> Result<(Duration, usize)> {
-        let names: Vec<String> = self
-            .tenancy
-            .list()
-            .await?
-            .into_iter()
-            .map(|t| t.id.to_string())
-            .filter(|n| n.starts_with("cb"))
-            .collect();
         let started = Instant::now();
-        let results: Vec<_> = stream::iter(names.iter())
-            .map(|n| self.tenancy.drop(n, Irreversibly))
-            .buffer_unordered(concurrency)
-            .collect()
-            .await;
-        for r in results {
-            r?;
-        }
-        Ok((started.elapsed(), names.len()))
+        let dropped = drop_prefixed(&self.tenancy, "cb", concurrency).await?;
+        Ok((started.elapsed(), dropped))
     }
 
     async fn clean(&self) -> Result<()> {
@@ -121,11 +106,12 @@ impl Side {
         let started = Instant::now();
         let names: Vec<String> = (0..n).map(|i| format!("{prefix}_{i}")).collect();
         let done = std::sync::atomic::AtomicUsize::new(0);
+        let every = (n / 10).max(1);
         let results: Vec<_> = stream::iter(names.iter())
             .map(|n| async {
                 let r = m.create_and_migrate(n).await;
                 let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                if d.is_multiple_of(1000) {
+                if d.is_multiple_of(every) {
                     eprintln!(
                         "{}: {d} created and migrated in {:.1} s",
                         self.label,

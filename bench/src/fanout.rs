@@ -13,7 +13,7 @@ use sea_orm::{
     TransactionTrait,
     sqlx::{AssertSqlSafe, Executor, SqlSafeStr},
 };
-use tenancy::{Affinity, Irreversibly, Tenancy, TenantId};
+use tenancy::{Affinity, Tenancy, TenantId};
 use tenancy_tests::{Kind, post};
 
 use crate::{
@@ -21,7 +21,7 @@ use crate::{
     baselines::{PoolLru, SearchPath},
     measure::{Result, Rounds, Timing, mib, proc_status, table, throughput},
     mix::{self, Op},
-    setup::{PoolSpec, plan_id, prepare},
+    setup::{PoolSpec, drop_prefixed, plan_id, prepare},
 };
 
 /// `tenancy-bench fanout`.
@@ -489,18 +489,7 @@ pub(crate) async fn ensure_tenants(
 
 /// Drops every bench tenant.
 async fn cleanup(tenancy: &Tenancy) -> Result<()> {
-    let names: Vec<String> = tenancy
-        .list()
-        .await?
-        .into_iter()
-        .map(|t| t.id.to_string())
-        .filter(|t| t.starts_with("fb_"))
-        .collect();
-    eprintln!("dropping {} bench tenants", names.len());
-    stream::iter(names)
-        .map(|t| async move { tenancy.drop(&t, Irreversibly).await })
-        .buffer_unordered(2)
-        .try_collect::<Vec<()>>()
-        .await?;
+    let dropped = drop_prefixed(tenancy, "fb_", 2).await?;
+    eprintln!("dropped {dropped} bench tenants");
     Ok(())
 }

@@ -77,3 +77,26 @@ pub(crate) async fn plan_id(db: &DatabaseConnection, name: &str) -> Result<i32> 
     .await?;
     Ok(made.id)
 }
+
+/// Drops every tenant whose name starts with `prefix`, `concurrency` at a
+/// time; how many.
+pub(crate) async fn drop_prefixed(
+    tenancy: &tenancy::Tenancy,
+    prefix: &str,
+    concurrency: usize,
+) -> Result<usize> {
+    use futures_util::{StreamExt, TryStreamExt, stream};
+    let names: Vec<String> = tenancy
+        .list()
+        .await?
+        .into_iter()
+        .map(|t| t.id.to_string())
+        .filter(|n| n.starts_with(prefix))
+        .collect();
+    stream::iter(names.iter())
+        .map(|n| tenancy.drop(n, tenancy::Irreversibly))
+        .buffer_unordered(concurrency.max(1))
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(names.len())
+}

@@ -19,8 +19,10 @@
 //!
 //! `status` and `tenant list` only read: they never install the registry,
 //! and fail with "no tenancy registry in this database" where there is none.
-//! A `--tenant` the registry does not know is an error. `--concurrency` is
-//! capped by the pool size and the server's free connections (the cap is
+//! A `--tenant` the registry does not know is an error. Without
+//! `--concurrency`, an `--all` run finds how many tenants at a time the
+//! server absorbs as it goes; either way the concurrency is capped by the
+//! pool size and the server's free connections (a lowered request is
 //! printed on stderr). Errors print their whole chain of causes, with the
 //! database URL's password masked. The exit code is non-zero when anything
 //! failed.
@@ -34,8 +36,6 @@ mod output;
 use std::{process::ExitCode, time::Instant};
 
 use clap::Parser;
-
-use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigratorTrait;
 use serde_json::json;
 
@@ -110,35 +110,22 @@ pub async fn run<S: MigratorTrait, T: MigratorTrait>(_shared: S, _tenant: T) {
     std::process::exit(if code == ExitCode::SUCCESS { 0 } else { 1 });
 }
 
-/// The most connections the shared pool opens.
-fn pool_size(db: &DatabaseConnection) -> usize {
-    let max = match db.get_database_backend() {
-        #[cfg(feature = "postgres")]
-        sea_orm::DbBackend::Postgres => db
-            .get_postgres_connection_pool()
-            .options()
-            .get_max_connections(),
-        #[cfg(feature = "mysql")]
-        sea_orm::DbBackend::MySql => db
-            .get_mysql_connection_pool()
-            .options()
-            .get_max_connections(),
-        _ => 1,
-    };
-    usize::try_from(max).unwrap_or(1).max(1)
-}
-
-/// The concurrency of an `--all` run: as asked (default: half the pool),
-/// capped by what the backend can take, the cap said on stderr.
-async fn concurrency(tenancy: &Tenancy, asked: Option<usize>) -> Result<usize, CliError> {
+/// The concurrency of an `--all` run: as asked, or chosen while the run
+/// goes (see [`MigrateOptions::concurrency`]); either way capped by what
+/// the backend can take, the cap said on stderr when it lowers a request.
+async fn concurrency(
+    tenancy: &Tenancy,
+    asked: Option<usize>,
+    options: MigrateOptions,
+) -> Result<MigrateOptions, CliError> {
     let db = tenancy.inner();
     let backend = tenancy.backend();
-    let (default, cap, why) = if backend.pool_per_tenant() {
+    let (cap, why) = if backend.pool_per_tenant() {
         let why = format!("at most {FILE_CONCURRENCY} tenant files are open at once");
-        (8, FILE_CONCURRENCY, why)
+        (FILE_CONCURRENCY, why)
     } else {
-        let pool = pool_size(db);
-        let (cap, why) = match backend.connection_headroom(db).await? {
+        let pool = crate::backend::pool_size(db);
+        match backend.connection_headroom(db).await? {
             // A tenant may take a connection of its own besides the pool's.
             Some(free) => (
                 usize::try_from(free)
@@ -151,15 +138,17 @@ async fn concurrency(tenancy: &Tenancy, asked: Option<usize>) -> Result<usize, C
                 ),
             ),
             None => (pool, format!("the pool holds {pool} connections")),
-        };
-        ((pool / 2).max(1), cap, why)
+        }
     };
-    let wanted = asked.unwrap_or(default).max(1);
+    let Some(wanted) = asked.map(|n| n.max(1)) else {
+        let ceiling = options.ceiling(tenancy).min(cap);
+        return Ok(options.max_concurrency(ceiling));
+    };
     if wanted > cap {
         eprintln!("concurrency capped at {cap} (asked for {wanted}): {why}");
-        return Ok(cap);
+        return Ok(options.concurrency(cap));
     }
-    Ok(wanted)
+    Ok(options.concurrency(wanted))
 }
 
 /// Fails unless tenant `name` is registered.
@@ -204,13 +193,12 @@ async fn apply_verb<S: MigratorTrait, T: MigratorTrait>(
         return Ok(ExitCode::SUCCESS);
     }
     let started = Instant::now();
-    let options = MigrateOptions::default()
-        .concurrency(concurrency(tenancy, target.concurrency).await?)
-        .on_failure(if target.abort_on_failure {
-            OnFailure::Abort
-        } else {
-            OnFailure::Continue
-        });
+    let options = MigrateOptions::default().on_failure(if target.abort_on_failure {
+        OnFailure::Abort
+    } else {
+        OnFailure::Continue
+    });
+    let options = concurrency(tenancy, target.concurrency, options).await?;
     // `--all` runs active tenants only: the others are named in the summary.
     let inactive: Vec<(TenantStatus, String)> = tenancy
         .list()

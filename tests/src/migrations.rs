@@ -4,7 +4,7 @@ use futures_util::future::BoxFuture;
 use migration::{SharedMigrator, TenantMigrator};
 use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
 use sea_orm_migration::{MigrationTrait, MigratorTrait, SchemaManager, prelude::*};
-use tenancy::{MigrateOptions, MigrationOutcome, OnFailure, TenantId, Verb};
+use tenancy::{MigrateOptions, MigrationOutcome, OnFailure, TenantId, TenantReport, Verb};
 
 use crate::{Fixture, Kind};
 
@@ -349,6 +349,40 @@ tests! {
             .sum();
         assert_eq!(applied, 4 * names.len(), "every version applied exactly once");
     }
+    a_chosen_concurrency_stays_under_its_ceiling => |fx| {
+        let m = fx.tenancy.migrations::<TenantMigrator>();
+        let names = tenants(&fx, 24).await;
+        for ceiling in [1, 3] {
+            // Each tenant's run as (start, end), from the progress calls.
+            let spans = std::sync::Mutex::new(Vec::new());
+            let progress = |t: &TenantReport, _: usize| {
+                let end = std::time::Instant::now();
+                spans.lock().expect("spans").push((end - t.elapsed, end));
+            };
+            let options = MigrateOptions::default().max_concurrency(ceiling);
+            let steps = Verb::Up(Some(if ceiling == 1 { 2 } else { 4 }));
+            let report = m.run_many_observed(ids(&names), steps, options, &progress).await;
+            assert!(report.is_ok(), "{report:?}");
+            assert!((1..=ceiling).contains(&report.concurrency), "{}", report.concurrency);
+            let spans = spans.into_inner().expect("spans");
+            assert_eq!(spans.len(), names.len());
+            let most = spans
+                .iter()
+                .map(|(start, _)| spans.iter().filter(|(s, e)| s <= start && start < e).count())
+                .max()
+                .unwrap_or(0);
+            assert!((1..=ceiling).contains(&most), "{most} tenants at once, ceiling {ceiling}");
+        }
+        for state in m.status_many(&ids(&names)).await.expect("status") {
+            assert!(state.pending.is_empty(), "{state:?}");
+        }
+        // Asked for a number: exactly that many (SQLite runs every tenant;
+        // elsewhere nothing is left to run).
+        let report = m.run_many(ids(&names), Verb::Up(None), MigrateOptions::default().concurrency(5)).await;
+        assert!(report.is_ok(), "{report:?}");
+        let expected = if fx.kind == Kind::Sqlite { 5 } else { 0 };
+        assert_eq!(report.concurrency, expected);
+    }
     create_and_migrate_is_one_unit => |fx| {
         let name = fx.name();
         let applied = fx
@@ -431,7 +465,8 @@ macro_rules! migration_tests {
     ($kind:ident) => {
         $crate::migration_tests!(@each $kind;
             verbs_on_one_tenant failing_tenant_is_reported_and_others_succeed
-            concurrent_runners_apply_each_version_once create_and_migrate_is_one_unit
+            concurrent_runners_apply_each_version_once a_chosen_concurrency_stays_under_its_ceiling
+            create_and_migrate_is_one_unit
             entity_migrations_route_like_queries);
     };
     (@each $kind:ident; $($test:ident)*) => {

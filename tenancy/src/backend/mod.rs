@@ -211,6 +211,24 @@ pub(crate) fn affinity_pools_of<DB: sea_orm::sqlx::Database>(
         .collect()
 }
 
+/// The most connections the shared pool opens (1 without a pool).
+pub(crate) fn pool_size(db: &DatabaseConnection) -> usize {
+    let max = match db.get_database_backend() {
+        #[cfg(feature = "postgres")]
+        sea_orm::DbBackend::Postgres => db
+            .get_postgres_connection_pool()
+            .options()
+            .get_max_connections(),
+        #[cfg(feature = "mysql")]
+        sea_orm::DbBackend::MySql => db
+            .get_mysql_connection_pool()
+            .options()
+            .get_max_connections(),
+        _ => 1,
+    };
+    usize::try_from(max).unwrap_or(1).max(1)
+}
+
 /// How many times a whole transaction chosen as a deadlock or
 /// serialization victim runs again.
 pub(crate) const RETRIES: u32 = 5;

@@ -29,8 +29,9 @@ pub(super) struct Target {
     /// The shared home, then every active tenant.
     #[arg(long)]
     pub(super) all: bool,
-    /// Tenants migrated at once (default: half the pool; capped by the pool
-    /// and the server's free connections).
+    /// Tenants migrated at once (default: chosen while the run goes, from
+    /// the throughput the server gives; capped by the pool and the
+    /// server's free connections).
     #[arg(long)]
     pub(super) concurrency: Option<usize>,
     /// Stop starting tenants after the first failure.

@@ -157,8 +157,12 @@ pub(super) fn print_report(
         .count();
     let failed = report.failed().count();
     let skipped = report.tenants.len() - ok - failed;
+    let pace = match report.concurrency {
+        0 => String::new(),
+        n => format!(", {n} at a time"),
+    };
     println!(
-        "tenants: {ok} ok, {failed} failed, {skipped} skipped in {:.2?}",
+        "tenants: {ok} ok, {failed} failed, {skipped} skipped in {:.2?}{pace}",
         started.elapsed()
     );
     if report.is_ok() {

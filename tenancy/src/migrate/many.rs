@@ -6,16 +6,17 @@ use std::{
     time::{Duration, Instant},
 };
 
-use futures_util::{StreamExt, stream};
+use futures_util::{StreamExt, stream::FuturesUnordered};
 use sea_orm_migration::MigratorTrait;
 
 use super::{
     MigrateOptions, MigrationOutcome, MigrationReport, Migrations, OnFailure, TenantReport, Verb,
+    pace::Pace,
 };
-use crate::{error::Result, tenant::TenantStatus, tenant_id::TenantId};
+use crate::{backend, error::Result, tenancy::Tenancy, tenant::TenantStatus, tenant_id::TenantId};
 
 impl<M: MigratorTrait> Migrations<M> {
-    /// Runs `verb` in every active tenant, `options.concurrency` at a time,
+    /// Runs `verb` in every active tenant, as many at a time as `options` say,
     /// and reports each. [`Migrations::run_all_observed`] also calls back as
     /// each tenant finishes.
     ///
@@ -70,7 +71,7 @@ impl<M: MigratorTrait> Migrations<M> {
             .await)
     }
 
-    /// Runs `verb` in the given tenants, `options.concurrency` at a time.
+    /// Runs `verb` in the given tenants, as many at a time as `options` say.
     ///
     /// # Examples
     /// ```
@@ -103,7 +104,9 @@ impl<M: MigratorTrait> Migrations<M> {
             .await
     }
 
-    async fn run_many_observed(
+    /// [`Migrations::run_many`], calling `progress(report, total)` as each
+    /// tenant finishes.
+    pub async fn run_many_observed(
         &self,
         tenants: Vec<TenantId>,
         verb: Verb,
@@ -118,41 +121,54 @@ impl<M: MigratorTrait> Migrations<M> {
         };
         let (done, tenants): (Vec<TenantId>, Vec<TenantId>) =
             tenants.into_iter().partition(|t| current.contains(t));
+        let ran = !tenants.is_empty();
         let abort = &AtomicBool::new(false);
-        let mut reports: Vec<TenantReport> = stream::iter(tenants)
-            .map(|tenant| async move {
-                let started = Instant::now();
-                if abort.load(Ordering::Relaxed) {
-                    return TenantReport {
-                        tenant,
-                        outcome: MigrationOutcome::Skipped,
-                        elapsed: Duration::ZERO,
-                    };
-                }
-                let outcome = match self.run_id(&tenant, verb).await {
-                    Ok(changed) => MigrationOutcome::Ok { changed },
-                    Err((error, last_applied)) => {
-                        if options.on_failure == OnFailure::Abort {
-                            abort.store(true, Ordering::Relaxed);
-                        }
-                        tracing::warn!(tenant = %tenant, error = %error, "tenant migration failed");
-                        MigrationOutcome::Failed {
-                            error,
-                            last_applied,
-                        }
-                    }
-                };
-                let report = TenantReport {
+        let one = |tenant: TenantId| async move {
+            let started = Instant::now();
+            if abort.load(Ordering::Relaxed) {
+                return TenantReport {
                     tenant,
-                    outcome,
-                    elapsed: started.elapsed(),
+                    outcome: MigrationOutcome::Skipped,
+                    elapsed: Duration::ZERO,
                 };
-                progress(&report, total);
-                report
-            })
-            .buffer_unordered(options.concurrency.max(1))
-            .collect()
-            .await;
+            }
+            let outcome = match self.run_id(&tenant, verb).await {
+                Ok(changed) => MigrationOutcome::Ok { changed },
+                Err((error, last_applied)) => {
+                    if options.on_failure == OnFailure::Abort {
+                        abort.store(true, Ordering::Relaxed);
+                    }
+                    tracing::warn!(tenant = %tenant, error = %error, "tenant migration failed");
+                    MigrationOutcome::Failed {
+                        error,
+                        last_applied,
+                    }
+                }
+            };
+            let report = TenantReport {
+                tenant,
+                outcome,
+                elapsed: started.elapsed(),
+            };
+            progress(&report, total);
+            report
+        };
+        // As many in flight as the pace allows; it may change as they end.
+        let mut pace = options.pace(&self.tenancy);
+        let mut queue = tenants.into_iter();
+        let mut running = FuturesUnordered::new();
+        let mut reports = Vec::with_capacity(total);
+        loop {
+            while running.len() < pace.limit() {
+                let Some(tenant) = queue.next() else { break };
+                running.push(one(tenant));
+            }
+            let Some(report) = running.next().await else {
+                break;
+            };
+            pace.finished();
+            reports.push(report);
+        }
         reports.extend(done.into_iter().map(|tenant| TenantReport {
             tenant,
             outcome: MigrationOutcome::Ok {
@@ -161,7 +177,10 @@ impl<M: MigratorTrait> Migrations<M> {
             elapsed: Duration::ZERO,
         }));
         reports.sort_by(|a, b| a.tenant.cmp(&b.tenant));
-        MigrationReport { tenants: reports }
+        MigrationReport {
+            tenants: reports,
+            concurrency: if ran { pace.limit() } else { 0 },
+        }
     }
 
     /// The tenants that have every known version applied. Not read where
@@ -178,5 +197,27 @@ impl<M: MigratorTrait> Migrations<M> {
             .filter(|s| s.pending.is_empty())
             .map(|s| s.tenant)
             .collect())
+    }
+}
+
+impl MigrateOptions {
+    /// The most tenants at a time a chosen concurrency may reach in
+    /// `tenancy`.
+    pub(crate) fn ceiling(&self, tenancy: &Tenancy) -> usize {
+        self.max_concurrency.unwrap_or_else(|| {
+            if tenancy.backend().pool_per_tenant() {
+                8
+            } else {
+                (backend::pool_size(tenancy.inner()) / 2).max(1)
+            }
+        })
+    }
+
+    /// How a run with these options paces itself in `tenancy`.
+    pub(crate) fn pace(&self, tenancy: &Tenancy) -> Pace {
+        match self.concurrency {
+            Some(n) => Pace::fixed(n),
+            None => Pace::adaptive(self.ceiling(tenancy)),
+        }
     }
 }

@@ -7,6 +7,7 @@ mod batch;
 mod create;
 mod erased;
 mod many;
+mod pace;
 mod report;
 mod run;
 mod status;
