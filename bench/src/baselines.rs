@@ -1,8 +1,9 @@
 //! The two ways of multi-tenancy the fan-out bench compares against, built
 //! here on the same SeaORM statements.
 //!
-//! - [`SearchPath`]: one pool; each operation checks out a connection, sends
-//!   `SET search_path TO "tenant_x", public`, then runs unqualified
+//! - [`SearchPath`] ([`UseDb`] on MySQL): one pool; each operation checks
+//!   out a connection, sends `SET search_path TO "tenant_x", public` (`USE
+//!   tenant_x`), then runs unqualified
 //!   statements on that connection (django-tenants, Apartment).
 //! - [`PoolLru`]: a pool per tenant whose connections have the tenant's
 //!   `search_path`, at most `capacity` pools open, the least recently used
@@ -15,7 +16,7 @@ use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr,
     Statement,
     sea_query::Values,
-    sqlx::{self, AssertSqlSafe, PgPool, Postgres, pool::PoolConnection},
+    sqlx::{self, AssertSqlSafe, MySql, MySqlPool, PgPool, Postgres, pool::PoolConnection},
 };
 use sea_query_sqlx::SqlxValues;
 
@@ -25,7 +26,11 @@ fn db_err(err: sqlx::Error) -> DbErr {
     DbErr::Query(RuntimeErr::SqlxError(Arc::new(err)))
 }
 
-fn query(stmt: &Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
+fn query<DB>(stmt: &Statement) -> sqlx::query::Query<'_, DB, SqlxValues>
+where
+    DB: sqlx::Database,
+    SqlxValues: for<'q> sqlx::IntoArguments<DB>,
+{
     let values = stmt
         .values
         .as_ref()
@@ -33,37 +38,74 @@ fn query(stmt: &Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
     sqlx::query_with(AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
 }
 
-/// A connection checked out of a pool with the tenant's `search_path` set;
-/// SeaORM statements run on it exactly as on a `DatabaseConnection` (same
-/// sqlx calls, same row decoding).
-pub(crate) struct SearchPath {
-    conn: tokio::sync::Mutex<PoolConnection<Postgres>>,
+/// A connection checked out of a pool and pointed at a tenant with session
+/// state; SeaORM statements run on it exactly as on a `DatabaseConnection`
+/// (same sqlx calls, same row decoding).
+pub(crate) struct Pinned<DB: sqlx::Database> {
+    conn: tokio::sync::Mutex<PoolConnection<DB>>,
+    backend: DbBackend,
 }
+
+/// PostgreSQL: `SET search_path TO "tenant_x", public` per checkout.
+pub(crate) type SearchPath = Pinned<Postgres>;
 
 impl SearchPath {
     /// Checks out a connection and points it at `home`, then `public`.
     pub(crate) async fn checkout(pool: &PgPool, home: &str) -> Result<Self, DbErr> {
+        Pinned::new(
+            pool,
+            DbBackend::Postgres,
+            format!("SET search_path TO \"{home}\", public"),
+        )
+        .await
+    }
+}
+
+/// MySQL: `USE tenant_x` per checkout.
+pub(crate) type UseDb = Pinned<MySql>;
+
+impl UseDb {
+    /// Checks out a connection and makes `home` its current database.
+    pub(crate) async fn checkout(pool: &MySqlPool, home: &str) -> Result<Self, DbErr> {
+        Pinned::new(pool, DbBackend::MySql, format!("USE `{home}`")).await
+    }
+}
+
+impl<DB: sqlx::Database> Pinned<DB>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    async fn new(pool: &sqlx::Pool<DB>, backend: DbBackend, set: String) -> Result<Self, DbErr> {
         let mut conn = pool.acquire().await.map_err(db_err)?;
-        let set = format!("SET search_path TO \"{home}\", public");
         sqlx::raw_sql(AssertSqlSafe(set))
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
-        Ok(SearchPath {
+        Ok(Pinned {
             conn: tokio::sync::Mutex::new(conn),
+            backend,
         })
     }
 }
 
 #[async_trait::async_trait]
-impl ConnectionTrait for SearchPath {
+impl<DB: sqlx::Database> ConnectionTrait for Pinned<DB>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    SqlxValues: for<'q> sqlx::IntoArguments<DB>,
+    QueryResult: From<DB::Row>,
+    ExecResult: From<DB::QueryResult>,
+{
     fn get_database_backend(&self) -> DbBackend {
-        DbBackend::Postgres
+        self.backend
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
         let mut conn = self.conn.lock().await;
-        let done = query(&stmt).execute(&mut **conn).await.map_err(db_err)?;
+        let done = query::<DB>(&stmt)
+            .execute(&mut **conn)
+            .await
+            .map_err(db_err)?;
         Ok(done.into())
     }
 
@@ -78,7 +120,7 @@ impl ConnectionTrait for SearchPath {
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         let mut conn = self.conn.lock().await;
-        let row = query(&stmt)
+        let row = query::<DB>(&stmt)
             .fetch_optional(&mut **conn)
             .await
             .map_err(db_err)?;
@@ -87,7 +129,10 @@ impl ConnectionTrait for SearchPath {
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         let mut conn = self.conn.lock().await;
-        let rows = query(&stmt).fetch_all(&mut **conn).await.map_err(db_err)?;
+        let rows = query::<DB>(&stmt)
+            .fetch_all(&mut **conn)
+            .await
+            .map_err(db_err)?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 }

@@ -17,8 +17,8 @@ use tenancy::{Affinity, Tenancy, TenantId};
 use tenancy_tests::{Kind, post};
 
 use crate::{
-    PG_URL,
-    baselines::{PoolLru, SearchPath},
+    MYSQL_URL, PG_URL,
+    baselines::{PoolLru, SearchPath, UseDb},
     measure::{Result, Rounds, Timing, mib, proc_status, table, throughput},
     mix::{self, Op},
     setup::{PoolSpec, drop_prefixed, plan_id, prepare},
@@ -65,9 +65,33 @@ pub(crate) struct Args {
     /// Drop every bench tenant (`fb_*`) and exit.
     #[arg(long)]
     cleanup: bool,
+    /// The server: postgres, or mysql (MariaDB/MySQL: the library against
+    /// `USE db` per checkout; no pool-per-tenant baseline).
+    #[arg(long, default_value = "postgres")]
+    backend: String,
     /// PostgreSQL database (created when missing).
     #[arg(long, env = "TENANCY_BENCH_PG_URL", default_value = PG_URL)]
     pg_url: String,
+    /// MySQL/MariaDB database (created when missing).
+    #[arg(long, env = "TENANCY_BENCH_MYSQL_URL", default_value = MYSQL_URL)]
+    mysql_url: String,
+}
+
+impl Args {
+    fn kind(&self) -> Kind {
+        if self.backend == "mysql" {
+            Kind::MySql
+        } else {
+            Kind::Postgres
+        }
+    }
+
+    fn url(&self) -> &str {
+        match self.kind() {
+            Kind::MySql => &self.mysql_url,
+            _ => &self.pg_url,
+        }
+    }
 }
 
 /// The name of bench tenant `i`.
@@ -84,8 +108,8 @@ enum Variant {
 }
 
 pub(crate) async fn run(args: Args) -> Result<()> {
-    prepare(Kind::Postgres, &args.pg_url).await?;
-    let admin = PoolSpec::new(&args.pg_url, 4).open().await?;
+    prepare(args.kind(), args.url()).await?;
+    let admin = PoolSpec::new(args.url(), 4).open().await?;
     let tenancy = Tenancy::builder(admin.clone()).build().await?;
     if args.cleanup {
         return cleanup(&tenancy).await;
@@ -114,7 +138,10 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     let mut variants: Vec<Variant> = args.caches.iter().map(|c| Variant::Library(*c)).collect();
     variants.extend(args.affinity_caches.iter().map(|c| Variant::Affinity(*c)));
     if !args.no_baselines {
-        variants.extend([Variant::SearchPath, Variant::PoolLru]);
+        variants.push(Variant::SearchPath);
+        if args.kind() == Kind::Postgres {
+            variants.push(Variant::PoolLru);
+        }
     }
     let ids: Arc<Vec<TenantId>> = Arc::new(
         (0..most)
@@ -150,6 +177,7 @@ fn report(args: &Args, variants: &[Variant], ops: &[Rounds], server: &[Rounds]) 
     let label = |v: &Variant| match v {
         Variant::Library(c) => format!("tenancy, one pool, cache {c}"),
         Variant::Affinity(c) => format!("tenancy, affinity, cache {c}"),
+        Variant::SearchPath if args.kind() == Kind::MySql => "(a) `USE db` per checkout".to_owned(),
         Variant::SearchPath => "(a) `SET search_path` per checkout".to_owned(),
         Variant::PoolLru => format!("(b) pool per tenant, LRU {}", args.lru),
     };
@@ -241,7 +269,8 @@ impl Cell<'_> {
         let t = self.args.timing;
         let (rows, plan) = (self.args.rows, self.plan);
         let picker = mix::Picker::new(self.n as u64, self.args.zipf);
-        let url = self.args.pg_url.as_str();
+        let url = self.args.url();
+        let kind = self.args.kind();
         match variant {
             Variant::Library(cache) | Variant::Affinity(cache) => {
                 let app = "tenancy-bench-lib";
@@ -266,17 +295,22 @@ impl Cell<'_> {
                     .affinity(affinity)
                     .build()
                     .await?;
-                if !affine && cache >= 4 * self.n {
+                if !affine && cache >= 4 * self.n && kind == Kind::Postgres {
                     prewarm(&db, &tenancy, &self.ids[..self.n], t.pool, rows, plan).await?;
                 }
                 let ids = self.ids.clone();
+                let running = tenancy.clone();
                 let rate = throughput(t, move |k| {
                     let (i, op) = picker.pick(k);
-                    let conn = tenancy.tenant_by_id(ids[i].clone());
+                    let conn = running.tenant_by_id(ids[i].clone());
                     async move { mix::run(&conn?, op, k, rows, plan).await }
                 })
                 .await?;
+                // Read while `tenancy` (and the affinity homes' pools it
+                // holds, whose backends carry the same application name)
+                // is alive.
                 let rss = backends_rss(&db, app).await?;
+                drop(tenancy);
                 db.close().await?;
                 Ok((rate, rss))
             }
@@ -288,18 +322,31 @@ impl Cell<'_> {
                 }
                 .open()
                 .await?;
-                let pool = db.get_postgres_connection_pool().clone();
                 let homes: Arc<Vec<String>> =
                     Arc::new((0..self.n).map(|i| format!("tenant_{}", name(i))).collect());
-                let rate = throughput(t, move |k| {
-                    let (i, op) = picker.pick(k);
-                    let (pool, homes) = (pool.clone(), homes.clone());
-                    async move {
-                        let conn = SearchPath::checkout(&pool, &homes[i]).await?;
-                        mix::run(&conn, op, k, rows, plan).await
-                    }
-                })
-                .await?;
+                let rate = if kind == Kind::MySql {
+                    let pool = db.get_mysql_connection_pool().clone();
+                    throughput(t, move |k| {
+                        let (i, op) = picker.pick(k);
+                        let (pool, homes) = (pool.clone(), homes.clone());
+                        async move {
+                            let conn = UseDb::checkout(&pool, &homes[i]).await?;
+                            mix::run(&conn, op, k, rows, plan).await
+                        }
+                    })
+                    .await?
+                } else {
+                    let pool = db.get_postgres_connection_pool().clone();
+                    throughput(t, move |k| {
+                        let (i, op) = picker.pick(k);
+                        let (pool, homes) = (pool.clone(), homes.clone());
+                        async move {
+                            let conn = SearchPath::checkout(&pool, &homes[i]).await?;
+                            mix::run(&conn, op, k, rows, plan).await
+                        }
+                    })
+                    .await?
+                };
                 let rss = backends_rss(&db, app).await?;
                 db.close().await?;
                 Ok((rate, rss))
@@ -396,6 +443,20 @@ async fn prewarm(
 /// The summed `RssAnon` of the server processes of pool `app` (0 when the
 /// server's `/proc` is not readable from here).
 async fn backends_rss(db: &DatabaseConnection, app: &str) -> Result<u64> {
+    if db.get_database_backend() == DbBackend::MySql {
+        // One server process: MariaDB's per-connection memory instead, of
+        // every connection but this one (the admin pool's few idle ones
+        // included).
+        let row = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::MySql,
+                "SELECT CAST(COALESCE(SUM(memory_used), 0) AS SIGNED) FROM information_schema.processlist \
+                 WHERE id <> CONNECTION_ID() AND command <> 'Daemon'",
+            ))
+            .await?;
+        let used: i64 = row.map_or(Ok(0), |r| r.try_get_by_index(0))?;
+        return Ok(u64::try_from(used).unwrap_or(0));
+    }
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -424,11 +485,12 @@ pub(crate) async fn ensure_tenants(
     plan: i32,
 ) -> Result<()> {
     let db = tenancy.inner();
+    let backend = db.get_database_backend();
     let names = |sql: &str| {
         let sql = sql.to_owned();
         async move {
             let rows = db
-                .query_all_raw(Statement::from_string(DbBackend::Postgres, sql))
+                .query_all_raw(Statement::from_string(backend, sql))
                 .await?;
             rows.iter()
                 .map(|r| r.try_get_by_index::<String>(0))
@@ -436,10 +498,13 @@ pub(crate) async fn ensure_tenants(
         }
     };
     let registered = names("SELECT name FROM tenancy_tenants WHERE name LIKE 'fb\\_%'").await?;
-    let ready = names(
+    let ready = names(if backend == DbBackend::MySql {
+        "SELECT CAST(table_schema AS CHAR) FROM information_schema.tables \
+         WHERE table_name = 'posts' AND table_schema LIKE 'tenant\\_fb\\_%'"
+    } else {
         "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relname = 'posts' AND c.relkind = 'r' AND n.nspname LIKE 'tenant\\_fb\\_%'",
-    )
+         WHERE c.relname = 'posts' AND c.relkind = 'r' AND n.nspname LIKE 'tenant\\_fb\\_%'"
+    })
     .await?;
     let missing: Vec<String> = (0..n)
         .map(name)
@@ -451,16 +516,20 @@ pub(crate) async fn ensure_tenants(
             .map(|t| async move {
                 // A home left without its row by an interrupted setup.
                 let home = tenancy.home_of(&t)?;
-                db.execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{home}\" CASCADE"))
-                    .await?;
+                db.execute_unprepared(&if backend == DbBackend::MySql {
+                    format!("DROP DATABASE IF EXISTS `{home}`")
+                } else {
+                    format!("DROP SCHEMA IF EXISTS \"{home}\" CASCADE")
+                })
+                .await?;
                 tenancy.create(&t).await.map(|_| ())
             })
             .buffer_unordered(4)
             .try_collect::<Vec<()>>()
             .await?;
     }
-    let create = DbBackend::Postgres
-        .build(&Schema::new(DbBackend::Postgres).create_table_from_entity(post::Entity))
+    let create = backend
+        .build(&Schema::new(backend).create_table_from_entity(post::Entity))
         .sql;
     let todo: Vec<String> = (0..n)
         .map(name)
@@ -468,6 +537,21 @@ pub(crate) async fn ensure_tenants(
         .collect();
     if !todo.is_empty() {
         eprintln!("filling {} bench tenants", todo.len());
+    }
+    if backend == DbBackend::MySql {
+        // DDL commits on MySQL: a tenant at a time; MariaDB's sequence
+        // engine gives the rows.
+        for t in &todo {
+            let conn = tenancy.tenant(t)?;
+            let home = conn.home();
+            db.execute_unprepared(&conn.routed_sql(&create)?).await?;
+            db.execute_unprepared(&format!(
+                "INSERT INTO `{home}`.`posts` (`title`, `status`, `plan_id`) \
+                 SELECT CONCAT('post ', seq), 'published', {plan} FROM seq_1_to_{rows}"
+            ))
+            .await?;
+        }
+        return Ok(());
     }
     for batch in todo.chunks(100) {
         let mut script = String::new();

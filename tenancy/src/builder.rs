@@ -19,6 +19,7 @@ use crate::{
     events::{Hooks, TenantEvent},
     migrate::ErasedMigrator,
     registry::{Registry, Scope},
+    retry::Retry,
     store::{DomainCache, Store},
     tenancy::{State, Tenancy, TenantMigrator},
     tenant_id::{HomeFn, TenantId, TenantRules, ValidateFn},
@@ -41,6 +42,7 @@ impl Tenancy {
             domain_ttl: Duration::from_secs(30),
             strict: true,
             affinity: Affinity::default(),
+            retry: Retry::default(),
         }
     }
 }
@@ -133,6 +135,7 @@ pub struct TenancyBuilder {
     domain_ttl: Duration,
     strict: bool,
     affinity: Affinity,
+    retry: Retry,
 }
 
 impl fmt::Debug for TenancyBuilder {
@@ -252,6 +255,14 @@ impl TenancyBuilder {
         self
     }
 
+    /// How the library retries its own registry writes and the migrations
+    /// the database picks as deadlock victims (default
+    /// [`Retry::default`]: 5 retries, 10 ms doubling up to 1 s).
+    pub fn retry(mut self, retry: Retry) -> Self {
+        self.retry = retry;
+        self
+    }
+
     /// Counts statements per tenant in the `tenancy_statements_total`
     /// metric, labelled with the tenant (default off: one label value per
     /// tenant can be many time series).
@@ -313,7 +324,12 @@ impl TenancyBuilder {
             backend.shared_route(),
             self.observer.clone(),
         );
-        let store = Store::new(self.db.clone(), Arc::new(router), backend.clone());
+        let store = Store::new(
+            self.db.clone(),
+            Arc::new(router),
+            backend.clone(),
+            self.retry,
+        );
         if self.install {
             store.install().await?;
         }
@@ -342,6 +358,7 @@ impl TenancyBuilder {
             migrator: self.migrator,
             domains: DomainCache::new(self.domain_ttl),
             epoch: AtomicU64::new(0),
+            retry: self.retry,
         }))
     }
 }

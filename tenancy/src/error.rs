@@ -109,6 +109,18 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// Returned by [`Tenancy::set_metadata`](crate::Tenancy::set_metadata)
+    /// when the value does not serialize to JSON, and by
+    /// [`Tenancy::metadata`](crate::Tenancy::metadata) when the stored
+    /// metadata does not fit the type asked for.
+    #[error("metadata of tenant {tenant} does not fit")]
+    Metadata {
+        /// The tenant.
+        tenant: String,
+        /// What serde said.
+        #[source]
+        source: serde_json::Error,
+    },
     /// An error from the database, unchanged.
     #[error(transparent)]
     Db(#[from] DbErr),
@@ -142,11 +154,13 @@ pub enum ErrorCode {
     Config,
     /// [`Error::Migration`]
     Migration,
+    /// [`Error::Metadata`]
+    Metadata,
     /// [`Error::Db`]
     Db,
 }
 
-const CODES: [(ErrorCode, &str); 13] = [
+const CODES: [(ErrorCode, &str); 14] = [
     (ErrorCode::Migration, "migration"),
     (ErrorCode::InvalidTenantName, "invalid_tenant_name"),
     (ErrorCode::TenantNotFound, "tenant_not_found"),
@@ -159,6 +173,7 @@ const CODES: [(ErrorCode, &str); 13] = [
     (ErrorCode::InvalidDomain, "invalid_domain"),
     (ErrorCode::DomainTaken, "domain_taken"),
     (ErrorCode::Config, "config"),
+    (ErrorCode::Metadata, "metadata"),
     (ErrorCode::Db, "db"),
 ];
 
@@ -189,6 +204,7 @@ impl Error {
             Error::DomainTaken { .. } => ErrorCode::DomainTaken,
             Error::Config(_) => ErrorCode::Config,
             Error::Migration { .. } => ErrorCode::Migration,
+            Error::Metadata { .. } => ErrorCode::Metadata,
             Error::Db(_) => ErrorCode::Db,
         }
     }

@@ -52,7 +52,7 @@
 //! `backend/` the three strategies and the only dialect SQL
 //! (`backend/migrate.rs`: what the migration runner needs from a dialect);
 //! `connection/` the routed connections; `store/` the library's own tables;
-//! `tenancy.rs` the hub; `lifecycle.rs`, `lookup.rs`, `domains.rs`,
+//! `tenancy.rs` the hub; `lifecycle.rs`, `lookup.rs`, `metadata.rs`, `domains.rs`,
 //! `health.rs`, `context/` and `migrate/` its capabilities; `builder.rs`
 //! composes them.
 //! Each layer imports only from the ones listed before it.
@@ -80,6 +80,7 @@ mod dialect;
 mod error;
 mod events;
 mod registry;
+mod retry;
 mod tenant;
 mod tenant_id;
 // Routing: the statement rewriter, pure functions.
@@ -99,6 +100,7 @@ mod domains;
 mod health;
 mod lifecycle;
 mod lookup;
+mod metadata;
 mod migrate;
 // Composition: `TenancyBuilder`.
 mod builder;
@@ -112,7 +114,10 @@ pub use tenancy_derive::TenantScoped;
 
 pub use crate::{
     builder::{Affinity, TenancyBuilder},
-    connection::{StatementEvent, StatementObserver, TenantConnection, TenantTransaction},
+    connection::{
+        StatementEvent, StatementObserver, TenantConnection, TenantTransaction,
+        transaction_with_retry,
+    },
     context::{ContextualConnection, current, require_current, scope, spawn},
     error::{Error, ErrorCode, Result},
     events::{Operation, TenantEvent},
@@ -125,6 +130,7 @@ pub use crate::{
         Verb,
     },
     registry::{Scope, TenantScoped},
+    retry::Retry,
     tenancy::Tenancy,
     tenant::{Irreversibly, MigrationState, TenantInfo, TenantStatus},
     tenant_id::{HomeFn, TenantId, ValidateFn},

@@ -21,6 +21,7 @@ use crate::{
     error::Result,
     events::{Hooks, Operation, TenantEvent},
     registry::Registry,
+    retry::Retry,
     store::{DomainCache, Store},
     tenant::MigrationState,
     tenant_id::{TenantId, TenantRules},
@@ -65,6 +66,8 @@ pub(crate) struct State {
     /// Bumped by every lifecycle change this process makes, so caches of
     /// tenant status (the request layer's) drop what they hold.
     pub(crate) epoch: AtomicU64,
+    /// How the library retries its own transient failures.
+    pub(crate) retry: Retry,
 }
 
 /// The application's tenant migrator registered on the builder, with its
@@ -211,6 +214,11 @@ impl Tenancy {
 
     pub(crate) fn backend(&self) -> &dyn Backend {
         &*self.state.backend
+    }
+
+    /// How the library retries its own transient failures.
+    pub(crate) fn retry(&self) -> &Retry {
+        &self.state.retry
     }
 
     pub(crate) fn store(&self) -> &Store {

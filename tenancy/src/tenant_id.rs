@@ -78,6 +78,27 @@ impl serde::Serialize for TenantId {
     }
 }
 
+/// Validating, with the default rule of [`TenantId::new`], so a job payload
+/// or request body can carry a tenant without an unvalidated string
+/// reaching SQL. (A builder's custom rule can only narrow the default:
+/// [`Tenancy::tenant_id`](crate::Tenancy::tenant_id) applies it.)
+///
+/// # Examples
+/// ```
+/// use tenancy::TenantId;
+/// let id: TenantId = serde_json::from_str(r#""acme""#).unwrap();
+/// assert_eq!(id.as_str(), "acme");
+/// assert!(serde_json::from_str::<TenantId>(r#""a\"; DROP SCHEMA x""#).is_err());
+/// ```
+impl<'de> serde::Deserialize<'de> for TenantId {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        TenantId::new(&name).map_err(serde::de::Error::custom)
+    }
+}
+
 impl AsRef<str> for TenantId {
     fn as_ref(&self) -> &str {
         &self.0

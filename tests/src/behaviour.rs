@@ -252,6 +252,109 @@ behaviours! {
         t.create_with_metadata(&other, meta.clone()).await.expect("create");
         assert_eq!(t.info(&other).await.expect("info").map(|i| i.metadata), Some(meta));
     }
+    retried_transactions_lose_no_update => |fx| {
+        // Eight read-modify-write increments of one row at once, each in a
+        // serializable transaction: the losers of each conflict (40001 on
+        // PostgreSQL, a deadlock on MySQL, a busy snapshot on SQLite) run
+        // again, and no increment is lost.
+        let conn = fx.seeded("counter", 1).await;
+        let id = post::Entity::find().one(&conn).await.expect("read").expect("one post").id;
+        let retry = tenancy::Retry::default()
+            .retries(40)
+            .pauses(std::time::Duration::from_millis(1), std::time::Duration::from_millis(40));
+        let attempts = std::sync::atomic::AtomicU32::new(0);
+        let increments = (0..8).map(|_| {
+            retry.transaction_with(&conn, Some(sea_orm::IsolationLevel::Serializable), |txn| {
+                attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Box::pin(async move {
+                    let post = post::Entity::find_by_id(id).one(txn).await?.expect("post");
+                    let n: u32 = post.title.parse().unwrap_or(0);
+                    let mut post: post::ActiveModel = post.into();
+                    post.title = Set((n + 1).to_string());
+                    post.update(txn).await?;
+                    Ok(())
+                })
+            })
+        });
+        for done in join_all(increments).await {
+            done.expect("an increment gave up");
+        }
+        let post = post::Entity::find_by_id(id).one(&conn).await.expect("read").expect("post");
+        assert_eq!(post.title, "8", "lost updates");
+        assert!(attempts.into_inner() >= 8);
+        // An error of the work itself runs once.
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let err = retry
+            .transaction(&conn, |txn| {
+                calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Box::pin(async move {
+                    post::Entity::find_by_id(id).one(txn).await?;
+                    Err::<(), _>(sea_orm::DbErr::Custom("not transient".into()))
+                })
+            })
+            .await
+            .expect_err("fails");
+        assert!(err.to_string().contains("not transient"), "{err}");
+        assert_eq!(calls.into_inner(), 1);
+        // A serialization failure every time: retried, then given up.
+        let raise = match fx.kind {
+            Kind::Postgres | Kind::Citus => "DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = 'serialization_failure'; END $$",
+            Kind::MySql => "BEGIN NOT ATOMIC SIGNAL SQLSTATE '40001' SET MESSAGE_TEXT = 'conflict'; END",
+            Kind::Sqlite => return,
+        };
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let err = tenancy::Retry::default()
+            .retries(2)
+            .pauses(std::time::Duration::from_millis(1), std::time::Duration::from_millis(1))
+            .transaction(fx.tenancy.inner(), |txn| {
+                calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Box::pin(async move { txn.execute_unprepared(raise).await.map(drop) })
+            })
+            .await
+            .expect_err("always refused");
+        assert_eq!(calls.into_inner(), 3, "{err}");
+    }
+    metadata_is_replaced_and_read_typed => |fx| {
+        #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+        struct Billing {
+            plan: String,
+            seats: u32,
+        }
+        let t = &fx.tenancy;
+        let name = fx.name();
+        t.create_with_metadata(&name, serde_json::json!({"plan": "free", "seats": 1})).await.expect("create");
+        let pro = Billing { plan: "pro".into(), seats: 5 };
+        let info = t.set_metadata(&name, &pro).await.expect("set");
+        assert_eq!(info.metadata, serde_json::json!({"plan": "pro", "seats": 5}));
+        assert_eq!(t.metadata::<Billing>(&name).await.expect("typed"), pro);
+        // Another tenant's metadata is untouched.
+        let other = fx.name();
+        t.create(&other).await.expect("create");
+        assert_eq!(t.metadata::<serde_json::Value>(&other).await.expect("read"), serde_json::json!({}));
+        // Not a `Billing`: a clear error, nothing changed.
+        let err = t.metadata::<Billing>(&other).await.expect_err("not billing");
+        assert_eq!(err.code(), ErrorCode::Metadata, "{err}");
+        // Suspended tenants keep theirs and can change it.
+        t.suspend(&name).await.expect("suspend");
+        t.set_metadata(&name, &serde_json::json!({"plan": "paused"})).await.expect("suspended");
+        assert_eq!(t.metadata::<serde_json::Value>(&name).await.expect("read")["plan"], "paused");
+        // Being created: not yet, and said so.
+        let sql = format!("UPDATE tenancy_tenants SET status = 'provisioning' WHERE name = '{other}'");
+        t.inner().execute_unprepared(&sql).await.expect("provisioning");
+        let err = t.set_metadata(&other, &pro).await.expect_err("provisioning");
+        assert_eq!(err.code(), ErrorCode::TenantProvisioning, "{err}");
+        assert_eq!(t.metadata::<serde_json::Value>(&other).await.expect("read"), serde_json::json!({}));
+        // A map with non-string keys does not serialize to JSON.
+        let bad: std::collections::HashMap<(u8, u8), u8> = [((1, 2), 3)].into();
+        let err = t.set_metadata(&name, &bad).await.expect_err("not json");
+        assert_eq!(err.code(), ErrorCode::Metadata, "{err}");
+        let ghost = fx.name();
+        assert!(t.set_metadata(&ghost, &pro).await.expect_err("unknown").is_not_found());
+        assert!(t.metadata::<Billing>(&ghost).await.expect_err("unknown").is_not_found());
+        assert_eq!(t.set_metadata("Robert'); --", &pro).await.expect_err("hostile").code(), ErrorCode::InvalidTenantName);
+        t.drop(&name, Irreversibly).await.expect("drop");
+        assert!(t.set_metadata(&name, &pro).await.expect_err("dropped").is_not_found());
+    }
     a_missing_table_answers_the_tenants_state => |fx| {
         // A connection held across a drop and a re-create (as a pooled
         // handler's is when another process acts): a statement that finds
@@ -394,6 +497,7 @@ macro_rules! behaviour_tests {
             concurrency contextual_outside_scope_fails_closed contextual_follows_scope
             plain_connection_fails_closed unknown_tenant_fails_closed
             cross_tenant_reference_refused hostile_sql_is_routed_exactly lifecycle
+            metadata_is_replaced_and_read_typed retried_transactions_lose_no_update
             a_missing_table_answers_the_tenants_state a_transaction_open_across_a_drop_commits_first
             concurrent_creates_one_winner
             failed_create_leaves_nothing

@@ -128,6 +128,27 @@ pub(crate) fn code(err: &DbErr) -> Option<String> {
         .map(|c| c.into_owned())
 }
 
+/// Whether `err` is the driver's I/O error or its pool's timeout.
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+pub(crate) fn is_io_or_pool_timeout(err: &DbErr) -> bool {
+    let (DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+    | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))
+    | DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    matches!(
+        **e,
+        sea_orm::sqlx::Error::Io(_) | sea_orm::sqlx::Error::PoolTimedOut
+    )
+}
+
+/// No driver, no driver errors.
+#[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
+pub(crate) fn is_io_or_pool_timeout(_err: &DbErr) -> bool {
+    false
+}
+
 /// No driver, no database error codes.
 #[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
 pub(crate) fn code(_err: &DbErr) -> Option<String> {

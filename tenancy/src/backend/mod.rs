@@ -229,20 +229,29 @@ pub(crate) fn pool_size(db: &DatabaseConnection) -> usize {
     usize::try_from(max).unwrap_or(1).max(1)
 }
 
-/// How many times a whole transaction chosen as a deadlock or
-/// serialization victim runs again.
-pub(crate) const RETRIES: u32 = 5;
+/// Whether the database refused `err`'s statement for a reason that may not
+/// hold next time, with the work rolled back: a serialization failure or
+/// deadlock (`40001`, which MySQL's deadlock victims report too, `40P01`),
+/// or SQLite's busy or locked database (result codes 5 and 6 and their
+/// extended codes).
+pub(crate) fn is_conflict(err: &DbErr) -> bool {
+    migrate::code(err).is_some_and(|code| {
+        matches!(
+            code.as_str(),
+            "40001" | "40P01" | "5" | "6" | "261" | "262" | "517"
+        )
+    })
+}
 
-/// The pause before retry `attempt` (from 1) of a victim: exponential from
-/// 10 ms, with jitter so that the victims of one deadlock do not meet
-/// again.
-pub(crate) async fn retry_pause(attempt: u32) {
-    let base = 10u64 << attempt.min(6);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::from(d.subsec_nanos()));
-    let jitter = nanos % base.max(1);
-    tokio::time::sleep(std::time::Duration::from_millis(base + jitter)).await;
+/// Whether `err` says the connection was lost or could not be had (the
+/// server closed it, shut down, or the pool timed out): work not yet
+/// committed is rolled back by the server.
+pub(crate) fn is_lost_connection(err: &DbErr) -> bool {
+    matches!(err, DbErr::Conn(_) | DbErr::ConnectionAcquire(_))
+        || migrate::is_io_or_pool_timeout(err)
+        || migrate::code(err).is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_str(), "57P01" | "57P02" | "57P03")
+        })
 }
 
 /// `count(*)` of the one row `stmt` returns.

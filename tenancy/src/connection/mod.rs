@@ -4,6 +4,7 @@
 mod affinity;
 mod macros;
 mod probe;
+mod retry;
 mod router;
 mod transaction;
 
@@ -19,6 +20,7 @@ pub(crate) use self::{
     transaction::run_transaction,
 };
 pub use self::{
+    retry::transaction_with_retry,
     router::{StatementEvent, StatementObserver},
     transaction::TenantTransaction,
 };

@@ -10,7 +10,7 @@ use super::{
     up,
 };
 use crate::{
-    backend::{self, Session},
+    backend::Session,
     connection::{TenantConnection, TenantTransaction},
     error::{Error, Result},
     events::{Operation, TenantEvent},
@@ -197,12 +197,12 @@ impl<M: MigratorTrait> Migrations<M> {
             };
             match result {
                 Err(Error::Migration { source, .. })
-                    if retries < backend::RETRIES
+                    if retries < t.retry().retries
                         && !seeded.load(std::sync::atomic::Ordering::Relaxed)
                         && matches!(&*source, Error::Db(e) if backend.is_retryable(e)) =>
                 {
                     retries += 1;
-                    backend::retry_pause(retries).await;
+                    t.retry().wait(retries).await;
                 }
                 done => break done,
             }

@@ -18,7 +18,7 @@ use sea_orm_migration::{IntoSchemaManagerConnection, MigratorTrait};
 
 use super::{Migrations, Verb, batch::Batching, up};
 use crate::{
-    backend::{self, Session},
+    backend::Session,
     error::{Error, Result},
     events::{Operation, TenantEvent},
     tenant_id::TenantId,
@@ -181,11 +181,11 @@ impl<M: MigratorTrait> Migrations<M> {
                     };
                     match result {
                         Err((Error::Db(e), _))
-                            if retries < backend::RETRIES && backend.is_retryable(&e) =>
+                            if retries < t.retry().retries && backend.is_retryable(&e) =>
                         {
                             retries += 1;
                             tracing::debug!(tenant = %id, error = %e, retries, "migration chosen as a deadlock victim: running it again");
-                            backend::retry_pause(retries).await;
+                            t.retry().wait(retries).await;
                         }
                         done => break done,
                     }

@@ -18,7 +18,12 @@ pub(crate) use self::{
     domains::Domain,
     tenants::{NewTenant, TenantRow},
 };
-use crate::{backend::Backend, connection::Router, error::Result};
+use crate::{
+    backend::{self, Backend},
+    connection::Router,
+    error::Result,
+    retry::Retry,
+};
 
 /// The library's tables, reached through the shared pool.
 #[derive(Debug, Clone)]
@@ -26,6 +31,7 @@ pub(crate) struct Store {
     db: DatabaseConnection,
     router: Arc<Router>,
     backend: Arc<dyn Backend>,
+    retry: Retry,
 }
 
 impl Store {
@@ -33,11 +39,13 @@ impl Store {
         db: DatabaseConnection,
         router: Arc<Router>,
         backend: Arc<dyn Backend>,
+        retry: Retry,
     ) -> Self {
         Store {
             db,
             router,
             backend,
+            retry,
         }
     }
 
@@ -58,16 +66,20 @@ impl Store {
         Ok(conn.execute_raw(stmt).await?.rows_affected())
     }
 
-    /// [`Store::exec`] on the pool, outside any transaction, retried when
-    /// the database picks it as a deadlock victim (MySQL's gap locks make
-    /// concurrent creates and drops of one name collide).
+    /// [`Store::exec`] on the pool, outside any transaction, retried by the
+    /// builder's [`Retry`] policy when the database refuses it as a
+    /// deadlock victim or busy (MySQL's gap locks make concurrent creates
+    /// and drops of one name collide). One statement in autocommit: a
+    /// refused one did nothing.
     pub(crate) async fn exec_retrying(&self, query: &impl QueryTrait) -> Result<u64> {
         let mut attempt = 0;
         loop {
             match self.exec(&self.db, query).await {
-                Err(crate::error::Error::Db(e)) if attempt < 8 && self.backend.is_retryable(&e) => {
+                Err(crate::error::Error::Db(e))
+                    if attempt < self.retry.retries && backend::is_conflict(&e) =>
+                {
                     attempt += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(2 << attempt)).await;
+                    self.retry.wait(attempt).await;
                 }
                 other => return other,
             }

@@ -169,6 +169,21 @@ impl Store {
             .filter(Column::Status.is_in(from.iter().map(|s| s.as_str())));
         self.exec_retrying(&query).await
     }
+
+    /// Replaces the metadata of `id` when its status is one of `of`; the
+    /// rows changed.
+    pub(crate) async fn set_metadata(
+        &self,
+        id: &TenantId,
+        of: &[TenantStatus],
+        metadata: serde_json::Value,
+    ) -> Result<u64> {
+        let query = Entity::update_many()
+            .col_expr(Column::Metadata, Expr::value(metadata))
+            .filter(Column::Name.eq(id.as_str()))
+            .filter(Column::Status.is_in(of.iter().map(|s| s.as_str())));
+        self.exec_retrying(&query).await
+    }
 }
 
 fn insert(row: &NewTenant<'_>) -> sea_orm::Insert<ActiveModel> {
