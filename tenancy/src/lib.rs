@@ -52,9 +52,10 @@
 //! `backend/` the three strategies and the only dialect SQL
 //! (`backend/migrate.rs`: what the migration runner needs from a dialect);
 //! `connection/` the routed connections; `store/` the library's own tables;
-//! `tenancy.rs` the hub; `lifecycle.rs`, `lookup.rs`, `metadata.rs`, `domains.rs`,
-//! `health.rs`, `context/` and `migrate/` its capabilities; `builder.rs`
-//! composes them.
+//! `tenancy.rs` the hub; `lifecycle.rs`, `lookup.rs`, `metadata.rs`,
+//! `domains.rs`, `health.rs`, `each.rs` (a job in every tenant), `context/`
+//! and `migrate/` its capabilities; `builder.rs` composes them. `retry.rs`
+//! and `pace.rs` are plain policies (retries; how many tenants at a time).
 //! Each layer imports only from the ones listed before it.
 //!
 //! # Fail closed
@@ -79,6 +80,7 @@ mod cluster;
 mod dialect;
 mod error;
 mod events;
+mod pace;
 mod registry;
 mod retry;
 mod tenant;
@@ -97,6 +99,7 @@ mod tenancy;
 pub mod citus;
 mod context;
 mod domains;
+mod each;
 mod health;
 mod lifecycle;
 mod lookup;
@@ -119,6 +122,7 @@ pub use crate::{
         transaction_with_retry,
     },
     context::{ContextualConnection, current, require_current, scope, spawn},
+    each::{EachOptions, JobOutcome, JobReport, JobResult},
     error::{Error, ErrorCode, Result},
     events::{Operation, TenantEvent},
     health::{

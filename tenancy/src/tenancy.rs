@@ -216,6 +216,17 @@ impl Tenancy {
         &*self.state.backend
     }
 
+    /// The most tenants a run over many works on at a time when it chooses
+    /// (half the shared pool, at least 1; 8 where each tenant has a pool of
+    /// its own).
+    pub(crate) fn work_ceiling(&self) -> usize {
+        if self.backend().pool_per_tenant() {
+            8
+        } else {
+            (crate::backend::pool_size(self.inner()) / 2).max(1)
+        }
+    }
+
     /// How the library retries its own transient failures.
     pub(crate) fn retry(&self) -> &Retry {
         &self.state.retry

@@ -314,6 +314,78 @@ behaviours! {
             .expect_err("always refused");
         assert_eq!(calls.into_inner(), 3, "{err}");
     }
+    each_runs_a_job_in_every_selected_tenant => |fx| {
+        use tenancy::{EachOptions, JobOutcome, OnFailure, TenantStatus};
+        let t = &fx.tenancy;
+        let mut mine = Vec::new();
+        for _ in 0..5 {
+            mine.push(fx.tenant().await.tenant().to_string());
+        }
+        let (suspended, failing) = (mine[3].clone(), mine[4].clone());
+        t.suspend(&suspended).await.expect("suspend");
+        let plan = fx.plan_id;
+        // The registry is shared with other tests: their tenants get a
+        // job that does nothing.
+        let job = |conn: tenancy::TenantConnection| {
+            let (mine, failing) = (&mine, &failing);
+            async move {
+                let name = conn.tenant().to_string();
+                if !mine.contains(&name) {
+                    return Ok(None);
+                }
+                assert_eq!(tenancy::current().map(|c| c.to_string()), Some(name.clone()), "not in scope");
+                if name == *failing {
+                    return Err(tenancy::Error::Db(sea_orm::DbErr::Custom("job failed".into())));
+                }
+                post::ActiveModel {
+                    title: Set(name.clone()),
+                    status: Set(post::Status::Draft),
+                    plan_id: Set(plan),
+                    ..Default::default()
+                }
+                .insert(&conn)
+                .await?;
+                Ok(Some(post::Entity::find().count(&conn).await?))
+            }
+        };
+        let spans = std::sync::Mutex::new(Vec::new());
+        let progress = |r: &tenancy::JobResult<Option<u64>>, _: usize| {
+            let end = std::time::Instant::now();
+            spans.lock().expect("spans").push((end - r.elapsed, end));
+        };
+        let report = t
+            .each_observed(EachOptions::default().max_concurrency(2), job, &progress)
+            .await
+            .expect("each");
+        assert!((1..=2).contains(&report.concurrency), "{}", report.concurrency);
+        let spans = spans.into_inner().expect("spans");
+        let most = spans.iter().map(|(s, _)| spans.iter().filter(|(b, e)| b <= s && s < e).count()).max();
+        assert!(most.is_some_and(|m| m <= 2), "{most:?} at once");
+        for name in &mine[..3] {
+            assert!(matches!(outcome_of(&report, name), Some(JobOutcome::Ok(Some(1)))), "{name}");
+        }
+        assert!(outcome_of(&report, &suspended).is_none(), "a suspended tenant ran");
+        assert!(matches!(outcome_of(&report, &failing), Some(JobOutcome::Failed(_))));
+        assert_eq!(report.failed().count(), 1);
+        // Suspended ones when asked; each tenant's rows stay its own.
+        let report = t
+            .each(EachOptions::default().statuses([TenantStatus::Active, TenantStatus::Suspended]), job)
+            .await
+            .expect("each");
+        assert!(matches!(outcome_of(&report, &suspended), Some(JobOutcome::Ok(Some(1)))));
+        for name in &mine[..3] {
+            assert!(matches!(outcome_of(&report, name), Some(JobOutcome::Ok(Some(2)))), "{name}");
+        }
+        // Abort: nothing starts after the first failure (one at a time,
+        // in name order).
+        let report = t
+            .each(EachOptions::default().concurrency(1).on_failure(OnFailure::Abort), job)
+            .await
+            .expect("each");
+        let first = report.tenants.iter().position(|r| matches!(r.outcome, JobOutcome::Failed(_))).expect("a failure");
+        assert!(report.tenants[..first].iter().all(|r| matches!(r.outcome, JobOutcome::Ok(_))));
+        assert!(report.tenants[first + 1..].iter().all(|r| matches!(r.outcome, JobOutcome::Skipped)));
+    }
     metadata_is_replaced_and_read_typed => |fx| {
         #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
         struct Billing {
@@ -498,6 +570,7 @@ macro_rules! behaviour_tests {
             plain_connection_fails_closed unknown_tenant_fails_closed
             cross_tenant_reference_refused hostile_sql_is_routed_exactly lifecycle
             metadata_is_replaced_and_read_typed retried_transactions_lose_no_update
+            each_runs_a_job_in_every_selected_tenant
             a_missing_table_answers_the_tenants_state a_transaction_open_across_a_drop_commits_first
             concurrent_creates_one_winner
             failed_create_leaves_nothing
@@ -519,4 +592,16 @@ macro_rules! behaviour_tests {
             }
         }
     };
+}
+
+/// The outcome of tenant `name` in `report`.
+fn outcome_of<'r, T>(
+    report: &'r tenancy::JobReport<T>,
+    name: &str,
+) -> Option<&'r tenancy::JobOutcome<T>> {
+    report
+        .tenants
+        .iter()
+        .find(|r| r.tenant.as_str() == name)
+        .map(|r| &r.outcome)
 }

@@ -39,6 +39,12 @@ pub struct Config {
     /// How long a client may take to send the request line and headers
     /// (`APP_HEADER_TIMEOUT_SECS`, default 10); the connection is closed.
     pub header_timeout: Duration,
+    /// How often the periodic job purges done items in every tenant
+    /// (`APP_PURGE_EVERY_SECS`, default 3600).
+    pub purge_every: Duration,
+    /// Done items older than this are purged (`APP_PURGE_DONE_AFTER_SECS`,
+    /// default 30 days).
+    pub purge_done_after: Duration,
 }
 
 /// A variable that could not be used.
@@ -63,6 +69,8 @@ impl Default for Config {
             tenant_tokens: Vec::new(),
             request_timeout: Duration::from_secs(30),
             header_timeout: Duration::from_secs(10),
+            purge_every: Duration::from_secs(3600),
+            purge_done_after: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }
@@ -117,6 +125,12 @@ impl Config {
         }
         if let Some(secs) = var("APP_HEADER_TIMEOUT_SECS") {
             config.header_timeout = seconds("APP_HEADER_TIMEOUT_SECS", &secs)?;
+        }
+        if let Some(secs) = var("APP_PURGE_EVERY_SECS") {
+            config.purge_every = seconds("APP_PURGE_EVERY_SECS", &secs)?;
+        }
+        if let Some(secs) = var("APP_PURGE_DONE_AFTER_SECS") {
+            config.purge_done_after = seconds("APP_PURGE_DONE_AFTER_SECS", &secs)?;
         }
         config.admin_token = var("APP_ADMIN_TOKEN").map(|t| t.trim().to_owned());
         if let Some(pairs) = var("APP_TENANT_TOKENS") {

@@ -27,6 +27,7 @@ mod auth;
 mod config;
 mod error;
 mod item;
+mod jobs;
 mod metrics;
 mod migrator;
 mod pages;
@@ -58,6 +59,7 @@ pub use crate::{
     config::{Config, ConfigError},
     error::AppError,
     item::{Entity as Item, Model as ItemModel},
+    jobs::{purge_done, spawn_purge},
     migrator::TenantMigrator,
 };
 
@@ -110,6 +112,8 @@ pub struct App {
     router: Router,
     tenancy: Tenancy,
     header_timeout: Duration,
+    purge_every: Duration,
+    purge_done_after: Duration,
 }
 
 impl App {
@@ -187,6 +191,8 @@ pub async fn build(config: &Config) -> Result<App, StartError> {
         router,
         tenancy,
         header_timeout: config.header_timeout,
+        purge_every: config.purge_every,
+        purge_done_after: config.purge_done_after,
     })
 }
 
@@ -302,6 +308,8 @@ pub async fn serve(
     let router = app
         .router()
         .layer(axum::Extension(Listening(listener.local_addr()?)));
+    // The periodic job runs while the app serves.
+    let purge = jobs::spawn_purge(app.tenancy.clone(), app.purge_every, app.purge_done_after);
     let (closing, closed) = tokio::sync::watch::channel(());
     let mut connections = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -347,6 +355,7 @@ pub async fn serve(
     }
     drop(listener);
     closing.send_replace(());
+    purge.abort();
     while connections.join_next().await.is_some() {}
     Ok(())
 }

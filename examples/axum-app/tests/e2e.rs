@@ -1542,6 +1542,68 @@ async fn refusal_keeps_the_connection(s: Server) {
     assert!(second.starts_with("HTTP/1.1 200"), "{second}");
 }
 
+/// The periodic job: in every active tenant, done items older than the
+/// cut-off go, the rest stay, each tenant's rows its own.
+async fn periodic_purge(s: Server) {
+    let (a, b) = (s.name("pa"), s.name("pb"));
+    for tenant in [&a, &b] {
+        s.create_tenant(tenant).await;
+        for title in ["keep", "done"] {
+            let item = s.add_item(tenant, &format!("{tenant} {title}")).await;
+            if title == "done" {
+                let path = format!("/api/items/{}", item["id"]);
+                let (status, body) = s
+                    .json(
+                        Method::PUT,
+                        &path,
+                        &[("x-tenant", tenant)],
+                        json!({ "title": format!("{tenant} done"), "done": true }),
+                    )
+                    .await;
+                assert_eq!(status, StatusCode::OK, "{body}");
+            }
+        }
+    }
+    // Nothing is older than a day yet.
+    let day = std::time::Duration::from_secs(86_400);
+    let report = axum_app::purge_done(s.app.tenancy(), day)
+        .await
+        .expect("purge");
+    assert!(report.is_ok(), "{report:?}");
+    assert!(
+        report
+            .tenants
+            .iter()
+            .all(|t| matches!(t.outcome, tenancy::JobOutcome::Ok(0)))
+    );
+    let report = axum_app::purge_done(s.app.tenancy(), std::time::Duration::ZERO)
+        .await
+        .expect("purge");
+    for tenant in [&a, &b] {
+        let deleted = report
+            .tenants
+            .iter()
+            .find(|t| t.tenant.as_str() == tenant.as_str());
+        assert!(
+            matches!(
+                deleted.map(|t| &t.outcome),
+                Some(tenancy::JobOutcome::Ok(1))
+            ),
+            "{tenant}: {report:?}"
+        );
+        let (status, items) = s.get("/api/items", &[("x-tenant", tenant)]).await;
+        assert_eq!(status, StatusCode::OK, "{items}");
+        let items: Value = serde_json::from_str(&items).expect("json");
+        let titles: Vec<&str> = items["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|i| i["title"].as_str())
+            .collect();
+        assert_eq!(titles, [format!("{tenant} keep")], "{tenant}");
+    }
+}
+
 macro_rules! backend {
     ($module:ident, $kind:expr) => {
         mod $module {
@@ -1637,6 +1699,14 @@ macro_rules! backend {
             async fn a_refused_request_keeps_the_connection_usable() {
                 if let Some(s) = start(false, false).await {
                     refusal_keeps_the_connection(s).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn the_periodic_purge_runs_in_every_tenant() {
+                // Alone: it purges every tenant of the database.
+                if let Some(s) = start(false, true).await {
+                    periodic_purge(s).await;
                 }
             }
 

@@ -6,14 +6,18 @@ use std::{
     time::{Duration, Instant},
 };
 
-use futures_util::{StreamExt, stream::FuturesUnordered};
 use sea_orm_migration::MigratorTrait;
 
 use super::{
     MigrateOptions, MigrationOutcome, MigrationReport, Migrations, OnFailure, TenantReport, Verb,
-    pace::Pace,
 };
-use crate::{backend, error::Result, tenancy::Tenancy, tenant::TenantStatus, tenant_id::TenantId};
+use crate::{
+    error::Result,
+    pace::{Pace, paced},
+    tenancy::Tenancy,
+    tenant::TenantStatus,
+    tenant_id::TenantId,
+};
 
 impl<M: MigratorTrait> Migrations<M> {
     /// Runs `verb` in every active tenant, as many at a time as `options` say,
@@ -153,22 +157,8 @@ impl<M: MigratorTrait> Migrations<M> {
             progress(&report, total);
             report
         };
-        // As many in flight as the pace allows; it may change as they end.
         let mut pace = options.pace(&self.tenancy);
-        let mut queue = tenants.into_iter();
-        let mut running = FuturesUnordered::new();
-        let mut reports = Vec::with_capacity(total);
-        loop {
-            while running.len() < pace.limit() {
-                let Some(tenant) = queue.next() else { break };
-                running.push(one(tenant));
-            }
-            let Some(report) = running.next().await else {
-                break;
-            };
-            pace.finished();
-            reports.push(report);
-        }
+        let mut reports = paced(&mut pace, tenants, one).await;
         reports.extend(done.into_iter().map(|tenant| TenantReport {
             tenant,
             outcome: MigrationOutcome::Ok {
@@ -204,13 +194,8 @@ impl MigrateOptions {
     /// The most tenants at a time a chosen concurrency may reach in
     /// `tenancy`.
     pub(crate) fn ceiling(&self, tenancy: &Tenancy) -> usize {
-        self.max_concurrency.unwrap_or_else(|| {
-            if tenancy.backend().pool_per_tenant() {
-                8
-            } else {
-                (backend::pool_size(tenancy.inner()) / 2).max(1)
-            }
-        })
+        self.max_concurrency
+            .unwrap_or_else(|| tenancy.work_ceiling())
     }
 
     /// How a run with these options paces itself in `tenancy`.

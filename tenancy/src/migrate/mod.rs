@@ -7,7 +7,6 @@ mod batch;
 mod create;
 mod erased;
 mod many;
-mod pace;
 mod report;
 mod run;
 mod status;

@@ -1,5 +1,6 @@
-//! How many tenants a run over many migrates at a time when the caller did
-//! not say: found while the run goes, from the throughput the server gives.
+//! How many tenants a run over many (migrations, jobs) works on at a time
+//! when the caller did not say: found while the run goes, from the
+//! throughput the server gives; and the loop that keeps that many going.
 //!
 //! Where a migrate-all stops scaling depends on the server (its cores, how
 //! fast it commits, what else it serves), not on the client's pool: on the
@@ -9,7 +10,12 @@
 //! settles on the best level seen as soon as it does not (never above the
 //! ceiling: half the shared pool by default).
 
-use std::time::{Duration, Instant};
+use std::{
+    future::Future,
+    time::{Duration, Instant},
+};
+
+use futures_util::{StreamExt, stream::FuturesUnordered};
 
 /// A doubling must buy this much more throughput to be kept.
 const GAIN: f64 = 1.1;
@@ -108,6 +114,31 @@ impl Pace {
             }
         }
     }
+}
+
+/// Runs `work` on every item, as many at a time as `pace` allows (it may
+/// change as they finish); the results in the order they finished.
+pub(crate) async fn paced<I, F, Fut>(pace: &mut Pace, items: I, work: F) -> Vec<Fut::Output>
+where
+    I: IntoIterator,
+    F: Fn(I::Item) -> Fut,
+    Fut: Future,
+{
+    let mut queue = items.into_iter();
+    let mut running = FuturesUnordered::new();
+    let mut done = Vec::new();
+    loop {
+        while running.len() < pace.limit() {
+            let Some(item) = queue.next() else { break };
+            running.push(work(item));
+        }
+        let Some(result) = running.next().await else {
+            break;
+        };
+        pace.finished();
+        done.push(result);
+    }
+    done
 }
 
 #[cfg(test)]
