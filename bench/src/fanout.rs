@@ -318,6 +318,13 @@ impl Cell<'_> {
                 let app = "tenancy-bench-sp";
                 let db = PoolSpec {
                     app,
+                    // MySQL binds a prepared statement to the database that
+                    // was current when it was prepared: with sqlx's cache,
+                    // `USE tenant_b` then a statement text first prepared
+                    // under `tenant_a` writes into tenant_a (seen here:
+                    // inserts "lost" to another tenant). `USE` per checkout
+                    // is only correct without the cache.
+                    statement_cache: if kind == Kind::MySql { 0 } else { 100 },
                     ..PoolSpec::new(url, t.pool)
                 }
                 .open()
@@ -539,6 +546,21 @@ pub(crate) async fn ensure_tenants(
         eprintln!("filling {} bench tenants", todo.len());
     }
     if backend == DbBackend::MySql {
+        // `USE tenant` (baseline a) has no search path: the shared `plans`
+        // is seen from each tenant database through a view, as an
+        // application using `USE` would have to.
+        let shared: String = db
+            .query_one_raw(Statement::from_string(backend, "SELECT DATABASE()"))
+            .await?
+            .ok_or("no database")?
+            .try_get_by_index(0)?;
+        for i in 0..n {
+            let home = tenancy.home_of(&name(i))?;
+            db.execute_unprepared(&format!(
+                "CREATE OR REPLACE VIEW `{home}`.`plans` AS SELECT * FROM `{shared}`.`plans`"
+            ))
+            .await?;
+        }
         // DDL commits on MySQL: a tenant at a time; MariaDB's sequence
         // engine gives the rows.
         for t in &todo {
