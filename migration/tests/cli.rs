@@ -356,6 +356,28 @@ async fn suspended_tenants_are_named_when_skipped() {
     assert_eq!(cli.counts("initech"), (1, 3));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn include_suspended_migrates_suspended_tenants_too() {
+    let cli = Cli::new();
+    cli.ok(&["up"]);
+    for name in ["acme", "globex"] {
+        cli.ok(&["tenant", "create", name]);
+        cli.ok(&["down", "--tenant", name, "-n", "2"]);
+    }
+    let tenancy = cli.tenancy().await;
+    tenancy.suspend("globex").await.expect("suspend");
+    let out = cli.ok(&["up", "--all"]);
+    assert!(out.contains("1 suspended tenant skipped: globex"), "{out}");
+    assert_eq!(cli.counts("globex"), (2, 2));
+    let out = cli.ok(&["up", "--all", "--include-suspended"]);
+    assert!(out.contains("tenants: 2 ok, 0 failed"), "{out}");
+    assert!(!out.contains("skipped: globex"), "{out}");
+    assert_eq!(cli.counts("globex"), (0, 4));
+    // Only with --all.
+    let out = cli.run(&["up", "--tenant", "acme", "--include-suspended"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
 /// A fresh, uniquely named database on a server, dropped (with the tenants
 /// created in it) when the test ends, passed or not.
 struct ServerDb {

@@ -193,18 +193,23 @@ async fn apply_verb<S: MigratorTrait, T: MigratorTrait>(
         return Ok(ExitCode::SUCCESS);
     }
     let started = Instant::now();
-    let options = MigrateOptions::default().on_failure(if target.abort_on_failure {
-        OnFailure::Abort
-    } else {
-        OnFailure::Continue
-    });
+    let options = MigrateOptions::default()
+        .include_suspended(target.include_suspended)
+        .on_failure(if target.abort_on_failure {
+            OnFailure::Abort
+        } else {
+            OnFailure::Continue
+        });
     let options = concurrency(tenancy, target.concurrency, options).await?;
     // `--all` runs active tenants only: the others are named in the summary.
     let inactive: Vec<(TenantStatus, String)> = tenancy
         .list()
         .await?
         .into_iter()
-        .filter(|t| t.status != TenantStatus::Active)
+        .filter(|t| {
+            t.status != TenantStatus::Active
+                && !(target.include_suspended && t.status == TenantStatus::Suspended)
+        })
         .map(|t| (t.status, t.id.to_string()))
         .collect();
     // A progress bar on a terminal; plain lines otherwise.

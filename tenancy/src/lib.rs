@@ -105,6 +105,7 @@ mod lifecycle;
 mod lookup;
 mod metadata;
 mod migrate;
+mod suspension;
 // Composition: `TenancyBuilder`.
 mod builder;
 // Integrations.

@@ -84,6 +84,9 @@ pub(crate) trait TenantMigrator: Send + Sync + fmt::Debug {
         id: &'a TenantId,
     ) -> BoxFuture<'a, Result<MigrationState>>;
 
+    /// Applies every pending migration of `id`; the versions applied.
+    fn up<'a>(&'a self, t: &'a Tenancy, id: &'a TenantId) -> BoxFuture<'a, Result<Vec<String>>>;
+
     /// Creates `id` and migrates it as one unit; the versions applied.
     fn create_and_migrate<'a>(
         &'a self,

@@ -383,6 +383,45 @@ tests! {
         let expected = if fx.kind == Kind::Sqlite { 5 } else { 0 };
         assert_eq!(report.concurrency, expected);
     }
+    resume_migrates_what_a_suspended_tenant_missed => |fx| {
+        // A tenancy that knows the migrator, over the same database.
+        let knowing = tenancy::Tenancy::builder(fx.tenancy.inner().clone())
+            .migrator::<TenantMigrator>()
+            .build()
+            .await
+            .expect("tenancy");
+        let m = fx.tenancy.migrations::<TenantMigrator>();
+        let names = tenants(&fx, 2).await;
+        let report = m.run_many(ids(&names), Verb::Up(Some(3)), MigrateOptions::default()).await;
+        assert!(report.is_ok(), "{report:?}");
+        let (fine, broken) = (&names[0], &names[1]);
+        // The fourth migration (a unique index on authors.name) fails on
+        // duplicates planted while suspended.
+        sql(&fx, broken, "INSERT INTO {}authors (email, name) VALUES ('a@x', 'Twin'), ('b@x', 'Twin')")
+            .await
+            .expect("plant duplicates");
+        for name in &names {
+            fx.tenancy.suspend(name).await.expect("suspend");
+        }
+        knowing.resume(fine).await.expect("resume");
+        assert!(m.status(fine).await.expect("status").pending.is_empty(), "resumed on an old schema");
+        let status = |name: &String| {
+            let t = &fx.tenancy;
+            let name = name.clone();
+            async move { t.info(&name).await.expect("info").map(|i| i.status) }
+        };
+        assert_eq!(status(fine).await, Some(tenancy::TenantStatus::Active));
+        let err = knowing.resume(broken).await.expect_err("its migration fails");
+        assert_eq!(err.code(), tenancy::ErrorCode::Migration, "{err}");
+        assert_eq!(status(broken).await, Some(tenancy::TenantStatus::Suspended), "served on an old schema");
+        assert_eq!(m.status(broken).await.expect("status").pending.len(), 1);
+        sql(&fx, broken, "DELETE FROM {}authors WHERE email = 'b@x'").await.expect("fix");
+        knowing.resume(broken).await.expect("resume after the fix");
+        assert_eq!(status(broken).await, Some(tenancy::TenantStatus::Active));
+        assert!(m.status(broken).await.expect("status").pending.is_empty());
+        let ghost = fx.name();
+        assert!(knowing.resume(&ghost).await.expect_err("unknown").is_not_found());
+    }
     create_and_migrate_is_one_unit => |fx| {
         let name = fx.name();
         let applied = fx
@@ -466,6 +505,7 @@ macro_rules! migration_tests {
         $crate::migration_tests!(@each $kind;
             verbs_on_one_tenant failing_tenant_is_reported_and_others_succeed
             concurrent_runners_apply_each_version_once a_chosen_concurrency_stays_under_its_ceiling
+            resume_migrates_what_a_suspended_tenant_missed
             create_and_migrate_is_one_unit
             entity_migrations_route_like_queries);
     };

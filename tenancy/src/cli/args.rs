@@ -37,6 +37,10 @@ pub(super) struct Target {
     /// Stop starting tenants after the first failure.
     #[arg(long)]
     pub(super) abort_on_failure: bool,
+    /// With --all: suspended tenants too (by default they are skipped and
+    /// migrated when resumed).
+    #[arg(long, conflicts_with = "tenant")]
+    pub(super) include_suspended: bool,
 }
 
 /// A verb that deletes tenant data: `--all` needs `--force`.

@@ -44,6 +44,15 @@ impl<M: MigratorTrait + 'static> TenantMigrator for ErasedMigrator<M> {
         Box::pin(async move { t.migrations::<M>().state_of(id).await })
     }
 
+    fn up<'a>(&'a self, t: &'a Tenancy, id: &'a TenantId) -> BoxFuture<'a, Result<Vec<String>>> {
+        Box::pin(async move {
+            t.migrations::<M>()
+                .run_id(id, super::Verb::Up(None))
+                .await
+                .map_err(|(e, _)| e)
+        })
+    }
+
     fn create_and_migrate<'a>(
         &'a self,
         t: &'a Tenancy,

@@ -20,7 +20,8 @@ use crate::{
 };
 
 impl<M: MigratorTrait> Migrations<M> {
-    /// Runs `verb` in every active tenant, as many at a time as `options` say,
+    /// Runs `verb` in every active tenant (and suspended ones with
+    /// [`MigrateOptions::include_suspended`]), as many at a time as `options` say,
     /// and reports each. [`Migrations::run_all_observed`] also calls back as
     /// each tenant finishes.
     ///
@@ -67,7 +68,10 @@ impl<M: MigratorTrait> Migrations<M> {
             .list()
             .await?
             .into_iter()
-            .filter(|t| t.status == TenantStatus::Active)
+            .filter(|t| {
+                t.status == TenantStatus::Active
+                    || (options.include_suspended && t.status == TenantStatus::Suspended)
+            })
             .map(|t| t.id)
             .collect();
         Ok(self

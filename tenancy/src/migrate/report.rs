@@ -63,6 +63,11 @@ pub struct MigrateOptions {
     pub max_concurrency: Option<usize>,
     /// What a failed tenant does to the rest (default: continue).
     pub on_failure: OnFailure,
+    /// [`Migrations::run_all`](crate::Migrations::run_all) migrates
+    /// suspended tenants too (default: active ones only; a suspended
+    /// tenant is migrated by [`Tenancy::resume`](crate::Tenancy::resume)
+    /// when the builder knows the migrator).
+    pub include_suspended: bool,
 }
 
 impl MigrateOptions {
@@ -78,6 +83,12 @@ impl MigrateOptions {
     pub fn max_concurrency(mut self, max: usize) -> Self {
         self.concurrency = None;
         self.max_concurrency = Some(max.max(1));
+        self
+    }
+
+    /// Sets [`MigrateOptions::include_suspended`].
+    pub fn include_suspended(mut self, include: bool) -> Self {
+        self.include_suspended = include;
         self
     }
 
