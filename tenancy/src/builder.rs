@@ -14,14 +14,14 @@ use sea_orm_migration::MigratorTrait;
 
 use crate::{
     backend::{self, Backend, BackendOptions},
-    connection::{Partitions, Router, StatementEvent, StatementObserver},
+    connection::{Partitions, Router, StatementEvent, StatementObserver, TenantTransaction},
     error::Result,
     events::{Hooks, TenantEvent},
     migrate::ErasedMigrator,
     registry::{Registry, Scope},
     retry::Retry,
     store::{DomainCache, Store},
-    tenancy::{State, Tenancy, TenantMigrator},
+    tenancy::{SeedFn, State, Tenancy, TenantMigrator},
     tenant_id::{HomeFn, TenantId, TenantRules, ValidateFn},
 };
 
@@ -43,6 +43,7 @@ impl Tenancy {
             strict: true,
             affinity: Affinity::default(),
             retry: Retry::default(),
+            seeder: None,
         }
     }
 }
@@ -136,6 +137,7 @@ pub struct TenancyBuilder {
     strict: bool,
     affinity: Affinity,
     retry: Retry,
+    seeder: Option<Arc<SeedFn>>,
 }
 
 impl fmt::Debug for TenancyBuilder {
@@ -279,6 +281,52 @@ impl TenancyBuilder {
         self
     }
 
+    /// Fills every new tenant: `seed` runs in a transaction of the tenant
+    /// as the last step of [`Migrations::create_and_migrate`](crate::Migrations::create_and_migrate)
+    /// (and so of on-demand creation in the request layer), before any
+    /// seed given to `create_and_migrate_with`; when it fails, the tenant
+    /// is not created. It runs once per tenant, so it need not be
+    /// idempotent; a seed run again later over existing tenants must be.
+    ///
+    /// # Examples
+    /// ```
+    /// # include!("../doctest_setup.rs");
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> tenancy::Result<()> {
+    /// # let (shared, _dir) = setup().await;
+    /// # let db = shared.inner().clone();
+    /// use sea_orm::{ConnectionTrait, Statement};
+    /// use tenancy::{Scope, Tenancy};
+    /// let tenancy = Tenancy::builder(db)
+    ///     .table("notes", Scope::Tenant)
+    ///     .seeder(|txn| Box::pin(async move {
+    ///         txn.execute_unprepared("INSERT INTO notes (id) VALUES (1)").await?;
+    ///         Ok(())
+    ///     }))
+    ///     .build()
+    ///     .await?;
+    /// tenancy.migrations::<Migrator>().create_and_migrate("acme").await?;
+    /// let acme = tenancy.connect("acme").await?;
+    /// let notes = Statement::from_string(acme.get_database_backend(), "SELECT id FROM notes");
+    /// assert_eq!(acme.query_all_raw(notes).await?.len(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn seeder<F>(mut self, seed: F) -> Self
+    where
+        F: for<'c> Fn(
+                &'c TenantTransaction,
+            ) -> futures_util::future::BoxFuture<
+                'c,
+                std::result::Result<(), sea_orm::DbErr>,
+            > + Send
+            + Sync
+            + 'static,
+    {
+        self.seeder = Some(Arc::new(seed));
+        self
+    }
+
     /// How long a custom-domain lookup is cached (default 30 s). Changes
     /// made through this process's [`Tenancy::add_domain`] and
     /// [`Tenancy::remove_domain`] take effect at once.
@@ -359,6 +407,7 @@ impl TenancyBuilder {
             domains: DomainCache::new(self.domain_ttl),
             epoch: AtomicU64::new(0),
             retry: self.retry,
+            seeder: self.seeder,
         }))
     }
 }

@@ -136,7 +136,7 @@ pub use crate::{
     },
     registry::{Scope, TenantScoped},
     retry::Retry,
-    tenancy::Tenancy,
+    tenancy::{SeedFn, Tenancy},
     tenant::{Irreversibly, MigrationState, TenantInfo, TenantStatus},
     tenant_id::{HomeFn, TenantId, ValidateFn},
 };

@@ -17,7 +17,9 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     backend::Backend,
-    connection::{Partitions, Pool, Router, StatementObserver, TenantConnection},
+    connection::{
+        Partitions, Pool, Router, StatementObserver, TenantConnection, TenantTransaction,
+    },
     error::Result,
     events::{Hooks, Operation, TenantEvent},
     registry::Registry,
@@ -68,7 +70,15 @@ pub(crate) struct State {
     pub(crate) epoch: AtomicU64,
     /// How the library retries its own transient failures.
     pub(crate) retry: Retry,
+    /// The application's seeder, run in every new tenant.
+    pub(crate) seeder: Option<Arc<SeedFn>>,
 }
+
+/// A seeder registered with [`TenancyBuilder::seeder`](crate::TenancyBuilder::seeder):
+/// fills a new tenant, in a transaction of it.
+pub type SeedFn = dyn for<'c> Fn(&'c TenantTransaction) -> BoxFuture<'c, std::result::Result<(), sea_orm::DbErr>>
+    + Send
+    + Sync;
 
 /// The application's tenant migrator registered on the builder, with its
 /// type erased (implemented in `migrate/erased.rs`), for health checks and
@@ -228,6 +238,11 @@ impl Tenancy {
         } else {
             (crate::backend::pool_size(self.inner()) / 2).max(1)
         }
+    }
+
+    /// The application's seeder, if one is registered.
+    pub(crate) fn seeder(&self) -> Option<&SeedFn> {
+        self.state.seeder.as_deref()
     }
 
     /// How the library retries its own transient failures.

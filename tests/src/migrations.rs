@@ -422,6 +422,51 @@ tests! {
         let ghost = fx.name();
         assert!(knowing.resume(&ghost).await.expect_err("unknown").is_not_found());
     }
+    a_registered_seeder_fills_every_new_tenant => |fx| {
+        let seeding = |fail: bool| {
+            let mut builder = tenancy::Tenancy::builder(fx.tenancy.inner().clone());
+            for table in fx.tenancy.tenant_tables() {
+                builder = builder.table(table, tenancy::Scope::Tenant);
+            }
+            builder
+                .seeder(move |txn| {
+                    Box::pin(async move {
+                        txn.execute_unprepared("INSERT INTO authors (email, name) VALUES ('seed@x', 'Seed')")
+                            .await?;
+                        if fail {
+                            return Err(sea_orm::DbErr::Custom("seed failed".into()));
+                        }
+                        Ok(())
+                    })
+                })
+                .build()
+        };
+        let seeded = seeding(false).await.expect("tenancy");
+        let m = seeded.migrations::<TenantMigrator>();
+        let name = fx.name();
+        m.create_and_migrate(&name).await.expect("create");
+        assert_eq!(count(&fx, &name, "authors").await, 1);
+        // The registered seeder first, then the one given.
+        let both = fx.name();
+        m.create_and_migrate_with(&both, async |txn| {
+            txn.execute_unprepared("INSERT INTO authors (email, name) VALUES ('more@x', 'More')").await?;
+            Ok(())
+        })
+        .await
+        .expect("create");
+        assert_eq!(count(&fx, &both, "authors").await, 2);
+        // A seeder that fails: no tenant, no home.
+        let failing = seeding(true).await.expect("tenancy");
+        let broken = fx.name();
+        let err = failing
+            .migrations::<TenantMigrator>()
+            .create_and_migrate(&broken)
+            .await
+            .expect_err("seed fails");
+        assert_eq!(err.code(), tenancy::ErrorCode::Migration, "{err}");
+        assert!(fx.tenancy.info(&broken).await.expect("info").is_none(), "registry row left");
+        assert!(!fx.tenancy.home_exists(&broken).await.expect("home"), "home left");
+    }
     create_and_migrate_is_one_unit => |fx| {
         let name = fx.name();
         let applied = fx
@@ -505,7 +550,7 @@ macro_rules! migration_tests {
         $crate::migration_tests!(@each $kind;
             verbs_on_one_tenant failing_tenant_is_reported_and_others_succeed
             concurrent_runners_apply_each_version_once a_chosen_concurrency_stays_under_its_ceiling
-            resume_migrates_what_a_suspended_tenant_missed
+            resume_migrates_what_a_suspended_tenant_missed a_registered_seeder_fills_every_new_tenant
             create_and_migrate_is_one_unit
             entity_migrations_route_like_queries);
     };

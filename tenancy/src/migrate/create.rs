@@ -14,6 +14,7 @@ use crate::{
     connection::{TenantConnection, TenantTransaction},
     error::{Error, Result},
     events::{Operation, TenantEvent},
+    tenancy::SeedFn,
     tenant_id::TenantId,
 };
 
@@ -23,6 +24,24 @@ pub(crate) type NoSeed = for<'c> fn(
 ) -> std::pin::Pin<
     Box<dyn std::future::Future<Output = std::result::Result<(), DbErr>> + Send + 'c>,
 >;
+
+/// The registered seeder, then `seed`, on `txn`.
+async fn seed_with<F>(
+    registered: Option<&SeedFn>,
+    seed: Option<F>,
+    txn: &TenantTransaction,
+) -> std::result::Result<(), DbErr>
+where
+    F: for<'c> AsyncFnOnce(&'c TenantTransaction) -> std::result::Result<(), DbErr> + Send,
+{
+    if let Some(registered) = registered {
+        registered(txn).await?;
+    }
+    if let Some(seed) = seed {
+        seed(txn).await?;
+    }
+    Ok(())
+}
 
 impl<M: MigratorTrait> Migrations<M> {
     /// Creates tenant `name` and migrates it, as one unit: on PostgreSQL the
@@ -125,9 +144,11 @@ impl<M: MigratorTrait> Migrations<M> {
         let mut versions = Vec::new();
         t.create_prepared(id, async || {
             versions = self.run_id(id, Verb::Up(None)).await.map_err(|(e, _)| e)?;
-            if let Some(seed) = seed {
+            if t.seeder().is_some() || seed.is_some() {
                 let seeding = conn.begin().await?;
-                seed(&seeding).await.map_err(|e| failed(id, Error::Db(e)))?;
+                seed_with(t.seeder(), seed, &seeding)
+                    .await
+                    .map_err(|e| failed(id, Error::Db(e)))?;
                 seeding.commit().await?;
             }
             Ok(())
@@ -162,10 +183,10 @@ impl<M: MigratorTrait> Migrations<M> {
                 if !versions.is_empty() {
                     t.backend().complete(&txn, &home).await?;
                 }
-                if let Some(seed) = seed.take() {
+                if t.seeder().is_some() || seed.is_some() {
                     seeded.store(true, std::sync::atomic::Ordering::Relaxed);
                     let seeding = conn.wrap(txn.begin().await?);
-                    seed(&seeding).await?;
+                    seed_with(t.seeder(), seed.take(), &seeding).await?;
                     seeding.commit().await?;
                 }
                 Ok::<_, Error>(versions)
