@@ -259,7 +259,7 @@ impl TenancyBuilder {
 
     /// How the library retries its own registry writes and the migrations
     /// the database picks as deadlock victims (default
-    /// [`Retry::default`]: 5 retries, 10 ms doubling up to 1 s).
+    /// [`Retry::default`]: 8 retries, 10 ms doubling up to 1 s).
     pub fn retry(mut self, retry: Retry) -> Self {
         self.retry = retry;
         self

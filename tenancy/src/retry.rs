@@ -21,8 +21,8 @@ use std::time::Duration;
 /// ```
 /// use std::time::Duration;
 /// use tenancy::Retry;
-/// let retry = Retry::default(); // 5 retries, 10 ms doubling up to 1 s
-/// assert_eq!(retry.retries, 5);
+/// let retry = Retry::default(); // 8 retries, 10 ms doubling up to 1 s
+/// assert_eq!(retry.retries, 8);
 /// let patient = Retry::default().retries(10).pauses(Duration::from_millis(50), Duration::from_secs(5));
 /// assert!(patient.pause(3) >= Duration::from_millis(200)); // 50 ms doubled twice, plus jitter
 /// assert_eq!(Retry::NEVER.retries, 0);
@@ -41,7 +41,7 @@ pub struct Retry {
 impl Default for Retry {
     fn default() -> Self {
         Retry {
-            retries: 5,
+            retries: 8,
             first_pause: Duration::from_millis(10),
             max_pause: Duration::from_secs(1),
         }
@@ -78,7 +78,8 @@ impl Retry {
             .first_pause
             .saturating_mul(doubling)
             .min(self.max_pause);
-        base + base.mul_f64(jitter())
+        let spread = Duration::try_from_secs_f64(base.as_secs_f64() * jitter()).unwrap_or_default();
+        base.saturating_add(spread)
     }
 
     /// Sleeps [`Retry::pause`]`(attempt)`.

@@ -73,9 +73,11 @@ impl Tenancy {
         let id = self.tenant_id(name)?;
         if let Some(migrator) = self.migrator() {
             match self.info_id(&id).await?.map(|t| t.status) {
-                Some(TenantStatus::Active | TenantStatus::Suspended) => {
+                Some(TenantStatus::Suspended) => {
                     migrator.up(self, &id).await?;
                 }
+                // Serving already: migrated like every active tenant.
+                Some(TenantStatus::Active) => {}
                 _ => return Err(not_found(&id)),
             }
         }

@@ -149,14 +149,11 @@ impl Tenancy {
         self.connection(&self.recheck(id)?)
     }
 
-    /// `id` checked against this tenancy's rules when they are not the
-    /// default ones (which every `TenantId` passed when it was made).
+    /// `id` checked against this tenancy's rules (it may have passed
+    /// other rules, or only the floor when deserialized).
     pub(crate) fn recheck(&self, id: TenantId) -> Result<TenantId> {
-        if self.state.rules.is_default() {
-            Ok(id)
-        } else {
-            self.tenant_id(id.as_str())
-        }
+        self.state.rules.check(&id)?;
+        Ok(id)
     }
 
     /// The connection of `id`, which passed this tenancy's rules.

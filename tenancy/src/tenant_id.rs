@@ -78,10 +78,12 @@ impl serde::Serialize for TenantId {
     }
 }
 
-/// Validating, with the default rule of [`TenantId::new`], so a job payload
-/// or request body can carry a tenant without an unvalidated string
-/// reaching SQL. (A builder's custom rule can only narrow the default:
-/// [`Tenancy::tenant_id`](crate::Tenancy::tenant_id) applies it.)
+/// Validating against the floor every name must pass whatever the rules
+/// (ASCII letters, digits, `_`, `-`, at most 63 bytes, not reserved: what
+/// keeps a name out of SQL), so a job payload or request body can carry a
+/// tenant without an unvalidated string reaching SQL. A tenancy applies its
+/// own rule (the default one, or the builder's `validate_names`) when it is
+/// handed the id ([`Tenancy::tenant_by_id`](crate::Tenancy::tenant_by_id)).
 ///
 /// # Examples
 /// ```
@@ -95,7 +97,8 @@ impl<'de> serde::Deserialize<'de> for TenantId {
         deserializer: D,
     ) -> std::result::Result<Self, D::Error> {
         let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        TenantId::new(&name).map_err(serde::de::Error::custom)
+        check_floor(&name).map_err(|reason| serde::de::Error::custom(invalid(&name, reason)))?;
+        Ok(TenantId(Arc::from(&*name)))
     }
 }
 
@@ -210,24 +213,30 @@ impl TenantRules {
         self
     }
 
-    /// Whether these are the rules of [`TenantId::new`].
-    pub(crate) fn is_default(&self) -> bool {
-        self.validate.is_none()
-    }
-
     /// Validates a tenant name.
     pub(crate) fn validate(&self, name: &str) -> Result<TenantId> {
+        self.check_name(name)?;
+        let id = TenantId(Arc::from(name));
+        // The home must pass the floor too, so a template cannot produce SQL.
+        self.home(&id)?;
+        Ok(id)
+    }
+
+    /// Checks an id made elsewhere (deserialized: floor only) against
+    /// these rules, without a copy.
+    pub(crate) fn check(&self, id: &TenantId) -> Result<()> {
+        self.check_name(id.as_str())?;
+        self.home(id).map(drop)
+    }
+
+    fn check_name(&self, name: &str) -> Result<()> {
         let custom = match &self.validate {
             Some(f) => f(name),
             None => check_default(name),
         };
         custom
             .and_then(|()| check_floor(name))
-            .map_err(|reason| invalid(name, reason))?;
-        let id = TenantId(Arc::from(name));
-        // The home must pass the floor too, so a template cannot produce SQL.
-        self.home(&id)?;
-        Ok(id)
+            .map_err(|reason| invalid(name, reason))
     }
 
     /// The name of the tenant's home: schema, database or file stem.
@@ -244,6 +253,32 @@ impl TenantRules {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deserializing_checks_the_floor_and_a_tenancy_its_rule() {
+        let id: TenantId = serde_json::from_str(r#""Acme-1""#).expect("floor");
+        assert!(
+            TenantRules::default().check(&id).is_err(),
+            "the default rule"
+        );
+        let wide: Arc<ValidateFn> = Arc::new(|_| Ok(()));
+        assert!(
+            TenantRules::default()
+                .with_validation(wide)
+                .check(&id)
+                .is_ok()
+        );
+        for bad in [
+            r#""""#,
+            r#""a b""#,
+            r#""a.b""#,
+            r#""pg_x""#,
+            r#""public""#,
+            "7",
+        ] {
+            assert!(serde_json::from_str::<TenantId>(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn accepts_ordinary_names() {

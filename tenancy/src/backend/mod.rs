@@ -233,12 +233,13 @@ pub(crate) fn pool_size(db: &DatabaseConnection) -> usize {
 /// hold next time, with the work rolled back: a serialization failure or
 /// deadlock (`40001`, which MySQL's deadlock victims report too, `40P01`),
 /// or SQLite's busy or locked database (result codes 5 and 6 and their
-/// extended codes).
+/// extended codes). Not MariaDB 11.6's snapshot-isolation conflict (1020,
+/// SQLSTATE HY000, told apart only by its number).
 pub(crate) fn is_conflict(err: &DbErr) -> bool {
     migrate::code(err).is_some_and(|code| {
         matches!(
             code.as_str(),
-            "40001" | "40P01" | "5" | "6" | "261" | "262" | "517"
+            "40001" | "40P01" | "5" | "6" | "261" | "262" | "517" | "773"
         )
     })
 }
@@ -247,8 +248,12 @@ pub(crate) fn is_conflict(err: &DbErr) -> bool {
 /// server closed it, shut down, or the pool timed out): work not yet
 /// committed is rolled back by the server.
 pub(crate) fn is_lost_connection(err: &DbErr) -> bool {
-    matches!(err, DbErr::Conn(_) | DbErr::ConnectionAcquire(_))
-        || migrate::is_io_or_pool_timeout(err)
+    // A pool that timed out may have a connection next time; a closed one
+    // will not.
+    matches!(
+        err,
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout)
+    ) || migrate::is_io_or_pool_timeout(err)
         || migrate::code(err).is_some_and(|code| {
             code.starts_with("08") || matches!(code.as_str(), "57P01" | "57P02" | "57P03")
         })

@@ -24,6 +24,11 @@ impl Retry {
     /// the work itself, and a connection lost during `COMMIT`, whose
     /// outcome is unknown.
     ///
+    /// Give it a connection, not a transaction: inside one, each attempt
+    /// is a savepoint, and a deadlock or serialization failure has already
+    /// ended (MySQL) or doomed (PostgreSQL) the outer transaction, so
+    /// running the work again there cannot succeed.
+    ///
     /// # Errors
     /// The error of the last attempt.
     ///
