@@ -101,7 +101,7 @@ impl Tenancy {
         let id = self.tenant_id(name)?;
         let cluster = self.cluster()?;
         if !self.exists_id(&id).await? {
-            return Err(not_found(&id));
+            return Err(id.not_found());
         }
         let home = self.home(&id)?;
         let mut rows = cluster.placements(self.inner(), Some(&home)).await?;
@@ -140,7 +140,7 @@ impl Tenancy {
         let db = self.inner();
         let status = self.info_id(&id).await?.map(|t| t.status);
         if !matches!(status, Some(TenantStatus::Active | TenantStatus::Suspended)) {
-            return Err(not_found(&id));
+            return Err(id.not_found());
         }
         if !cluster.nodes(db).await?.contains(to) {
             return Err(Error::Config(format!(
@@ -188,11 +188,5 @@ impl Tenancy {
         let mut shared = self.shared_tables();
         shared.retain(|t| ![TENANTS_TABLE, DOMAINS_TABLE].contains(t));
         self.cluster()?.lint(self.inner(), &shared).await
-    }
-}
-
-fn not_found(id: &TenantId) -> Error {
-    Error::TenantNotFound {
-        tenant: id.to_string(),
     }
 }

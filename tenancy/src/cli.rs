@@ -141,7 +141,10 @@ async fn concurrency(
         }
     };
     let Some(wanted) = asked.map(|n| n.max(1)) else {
-        let ceiling = options.ceiling(tenancy).min(cap);
+        let ceiling = options
+            .max_concurrency
+            .unwrap_or_else(|| tenancy.work_ceiling())
+            .min(cap);
         return Ok(options.max_concurrency(ceiling));
     };
     if wanted > cap {

@@ -12,7 +12,7 @@ use crate::{
     context,
     error::{Error, Result},
     migrate::OnFailure,
-    pace::{Pace, paced},
+    pace::paced,
     tenancy::Tenancy,
     tenant::TenantStatus,
     tenant_id::TenantId,
@@ -227,14 +227,7 @@ impl Tenancy {
             progress(&result, total);
             result
         };
-        let mut pace = match options.concurrency {
-            Some(n) => Pace::fixed(n),
-            None => Pace::adaptive(
-                options
-                    .max_concurrency
-                    .unwrap_or_else(|| self.work_ceiling()),
-            ),
-        };
+        let mut pace = self.pace(options.concurrency, options.max_concurrency);
         let mut tenants = paced(&mut pace, tenants, one).await;
         tenants.sort_by(|a, b| a.tenant.cmp(&b.tenant));
         Ok(JobReport {

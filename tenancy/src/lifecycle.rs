@@ -25,12 +25,6 @@ fn exists_error(id: &TenantId, err: Error) -> Error {
     }
 }
 
-fn not_found(id: &TenantId) -> Error {
-    Error::TenantNotFound {
-        tenant: id.to_string(),
-    }
-}
-
 fn created(info: &TenantInfo) -> Vec<TenantEvent> {
     vec![TenantEvent::Created {
         tenant: info.id.clone(),
@@ -179,7 +173,7 @@ impl Tenancy {
                 // The row is gone: whatever removed it, the home this
                 // create made must not outlive it.
                 self.compensate(id, &home, true).await;
-                Err(not_found(id))
+                Err(id.not_found())
             }
             Err(err) => {
                 self.compensate(id, &home, true).await;
@@ -272,7 +266,7 @@ impl Tenancy {
         let backend = self.backend();
         let store = self.store();
         let Some(row) = store.tenant(db, id).await? else {
-            return Err(not_found(id));
+            return Err(id.not_found());
         };
         // Claim the row first, committed: a tenant still being created is
         // not ours to drop (its create would then make a home no row
@@ -281,7 +275,7 @@ impl Tenancy {
         // that fail while the home goes answer "not found").
         let from = [TenantStatus::Active, TenantStatus::Suspended];
         if store.set_status(id, &from, TenantStatus::Dropping).await? == 0 {
-            return Err(not_found(id));
+            return Err(id.not_found());
         }
         match backend.drop_home_sql(&home) {
             Some(sql) if backend.transactional_ddl() => {

@@ -63,16 +63,10 @@ impl Tenancy {
                 Some(TenantStatus::Provisioning) => Error::TenantProvisioning {
                     tenant: id.to_string(),
                 },
-                _ => Error::TenantNotFound {
-                    tenant: id.to_string(),
-                },
+                _ => id.not_found(),
             });
         }
-        self.info_id(&id)
-            .await?
-            .ok_or_else(|| Error::TenantNotFound {
-                tenant: id.to_string(),
-            })
+        self.info_id(&id).await?.ok_or_else(|| id.not_found())
     }
 
     /// The metadata of tenant `name` as a `T` (`serde_json::Value` for
@@ -84,12 +78,7 @@ impl Tenancy {
     /// database error.
     pub async fn metadata<T: DeserializeOwned>(&self, name: &str) -> Result<T> {
         let id = self.tenant_id(name)?;
-        let info = self
-            .info_id(&id)
-            .await?
-            .ok_or_else(|| Error::TenantNotFound {
-                tenant: id.to_string(),
-            })?;
+        let info = self.info_id(&id).await?.ok_or_else(|| id.not_found())?;
         serde_json::from_value(info.metadata).map_err(|source| Error::Metadata {
             tenant: id.to_string(),
             source,

@@ -2,25 +2,18 @@
 //! migrated first.
 
 use crate::{
-    error::{Error, Result},
+    error::Result,
     events::{Operation, TenantEvent},
     tenancy::Tenancy,
     tenant::TenantStatus,
-    tenant_id::TenantId,
 };
-
-fn not_found(id: &TenantId) -> Error {
-    Error::TenantNotFound {
-        tenant: id.to_string(),
-    }
-}
 
 impl Tenancy {
     /// Suspends tenant `name`: [`Tenancy::connect`] refuses it until
     /// [`Tenancy::resume`]. Its data stays.
     ///
     /// # Errors
-    /// [`Error::InvalidTenantName`], [`Error::TenantNotFound`], or a database error.
+    /// [`Error::InvalidTenantName`](crate::Error::InvalidTenantName), [`Error::TenantNotFound`](crate::Error::TenantNotFound), or a database error.
     ///
     /// # Examples
     /// ```
@@ -49,8 +42,8 @@ impl Tenancy {
     /// if they fail, the tenant stays suspended and the error is returned.
     ///
     /// # Errors
-    /// [`Error::InvalidTenantName`], [`Error::TenantNotFound`],
-    /// [`Error::Migration`] (still suspended), or a database error.
+    /// [`Error::InvalidTenantName`](crate::Error::InvalidTenantName), [`Error::TenantNotFound`](crate::Error::TenantNotFound),
+    /// [`Error::Migration`](crate::Error::Migration) (still suspended), or a database error.
     ///
     /// # Examples
     /// ```
@@ -78,7 +71,7 @@ impl Tenancy {
                 }
                 // Serving already: migrated like every active tenant.
                 Some(TenantStatus::Active) => {}
-                _ => return Err(not_found(&id)),
+                _ => return Err(id.not_found()),
             }
         }
         self.change_status(name, TenantStatus::Active).await
@@ -89,7 +82,7 @@ impl Tenancy {
         let from = [TenantStatus::Active, TenantStatus::Suspended];
         let change = async {
             if self.store().set_status(&id, &from, to).await? == 0 {
-                return Err(not_found(&id));
+                return Err(id.not_found());
             }
             Ok(())
         };

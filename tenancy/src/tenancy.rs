@@ -22,6 +22,7 @@ use crate::{
     },
     error::Result,
     events::{Hooks, Operation, TenantEvent},
+    pace::Pace,
     registry::Registry,
     retry::Retry,
     store::{DomainCache, Store},
@@ -224,6 +225,15 @@ impl Tenancy {
 
     pub(crate) fn backend(&self) -> &dyn Backend {
         &*self.state.backend
+    }
+
+    /// How a run over many tenants paces itself: exactly `concurrency`, or
+    /// chosen as it goes, at most `max` (default [`Tenancy::work_ceiling`]).
+    pub(crate) fn pace(&self, concurrency: Option<usize>, max: Option<usize>) -> Pace {
+        match concurrency {
+            Some(n) => Pace::fixed(n),
+            None => Pace::adaptive(max.unwrap_or_else(|| self.work_ceiling())),
+        }
     }
 
     /// The most tenants a run over many works on at a time when it chooses

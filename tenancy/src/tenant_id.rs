@@ -55,6 +55,13 @@ impl TenantId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// [`Error::TenantNotFound`] for this tenant.
+    pub(crate) fn not_found(&self) -> Error {
+        Error::TenantNotFound {
+            tenant: self.to_string(),
+        }
+    }
 }
 
 impl fmt::Debug for TenantId {
@@ -222,19 +229,24 @@ impl TenantRules {
         Ok(id)
     }
 
-    /// Checks an id made elsewhere (deserialized: floor only) against
-    /// these rules, without a copy.
+    /// Checks an id made elsewhere (under other rules, or deserialized)
+    /// against these rules' name rule, without allocating: every
+    /// `TenantId` passed the floor when it was made, and its home is
+    /// checked wherever a connection is built.
     pub(crate) fn check(&self, id: &TenantId) -> Result<()> {
-        self.check_name(id.as_str())?;
-        self.home(id).map(drop)
+        self.rule(id.as_str())
+            .map_err(|reason| invalid(id.as_str(), reason))
+    }
+
+    fn rule(&self, name: &str) -> std::result::Result<(), &'static str> {
+        match &self.validate {
+            Some(f) => f(name),
+            None => check_default(name),
+        }
     }
 
     fn check_name(&self, name: &str) -> Result<()> {
-        let custom = match &self.validate {
-            Some(f) => f(name),
-            None => check_default(name),
-        };
-        custom
+        self.rule(name)
             .and_then(|()| check_floor(name))
             .map_err(|reason| invalid(name, reason))
     }

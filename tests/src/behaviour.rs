@@ -262,10 +262,8 @@ behaviours! {
         let retry = tenancy::Retry::default()
             .retries(40)
             .pauses(std::time::Duration::from_millis(1), std::time::Duration::from_millis(40));
-        let attempts = std::sync::atomic::AtomicU32::new(0);
         let increments = (0..8).map(|_| {
             retry.transaction_with(&conn, Some(sea_orm::IsolationLevel::Serializable), |txn| {
-                attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 Box::pin(async move {
                     let post = post::Entity::find_by_id(id).one(txn).await?.expect("post");
                     let n: u32 = post.title.parse().unwrap_or(0);
@@ -283,7 +281,6 @@ behaviours! {
         assert_eq!(post.title, "8", "lost updates");
         // (With `retries(0)` this fails on all three backends: the
         // conflicts are real.)
-        assert!(attempts.into_inner() >= 8);
         // An error of the work itself runs once.
         let calls = std::sync::atomic::AtomicU32::new(0);
         let err = retry

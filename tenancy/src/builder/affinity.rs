@@ -1,7 +1,7 @@
 //! [`Affinity`]: how the builder spreads tenant statements over connections.
 
 /// How tenant statements are spread over connections
-/// ([`TenancyBuilder::affinity`]).
+/// ([`TenancyBuilder::affinity`](crate::TenancyBuilder::affinity)).
 ///
 /// Every tenant has its own SQL text (`"tenant_acme"."posts"`), so on one
 /// pool each connection would prepare every tenant's statements and keep

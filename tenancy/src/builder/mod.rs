@@ -220,7 +220,7 @@ impl TenancyBuilder {
     ///
     /// # Examples
     /// ```
-    /// # include!("../doctest_setup.rs");
+    /// # include!("../../doctest_setup.rs");
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> tenancy::Result<()> {
     /// # let (shared, _dir) = setup().await;

@@ -11,13 +11,7 @@ use sea_orm_migration::MigratorTrait;
 use super::{
     MigrateOptions, MigrationOutcome, MigrationReport, Migrations, OnFailure, TenantReport, Verb,
 };
-use crate::{
-    error::Result,
-    pace::{Pace, paced},
-    tenancy::Tenancy,
-    tenant::TenantStatus,
-    tenant_id::TenantId,
-};
+use crate::{error::Result, pace::paced, tenant::TenantStatus, tenant_id::TenantId};
 
 impl<M: MigratorTrait> Migrations<M> {
     /// Runs `verb` in every active tenant (and suspended ones with
@@ -161,7 +155,9 @@ impl<M: MigratorTrait> Migrations<M> {
             progress(&report, total);
             report
         };
-        let mut pace = options.pace(&self.tenancy);
+        let mut pace = self
+            .tenancy
+            .pace(options.concurrency, options.max_concurrency);
         let mut reports = paced(&mut pace, tenants, one).await;
         reports.extend(done.into_iter().map(|tenant| TenantReport {
             tenant,
@@ -191,22 +187,5 @@ impl<M: MigratorTrait> Migrations<M> {
             .filter(|s| s.pending.is_empty())
             .map(|s| s.tenant)
             .collect())
-    }
-}
-
-impl MigrateOptions {
-    /// The most tenants at a time a chosen concurrency may reach in
-    /// `tenancy`.
-    pub(crate) fn ceiling(&self, tenancy: &Tenancy) -> usize {
-        self.max_concurrency
-            .unwrap_or_else(|| tenancy.work_ceiling())
-    }
-
-    /// How a run with these options paces itself in `tenancy`.
-    pub(crate) fn pace(&self, tenancy: &Tenancy) -> Pace {
-        match self.concurrency {
-            Some(n) => Pace::fixed(n),
-            None => Pace::adaptive(self.ceiling(tenancy)),
-        }
     }
 }
